@@ -1,0 +1,59 @@
+// `kiln info MODEL`: what a model takes and gives, what it is made of and what it costs.
+
+#include <fmt/format.h>
+
+#include "kiln/cli/commands.h"
+#include "kiln/cli/model_options.h"
+#include "kiln/compiler/model_statistics.h"
+#include "kiln/compiler/pipeline.h"
+
+namespace kiln::cli {
+
+namespace {
+
+void print_signature(std::string_view title, const std::vector<ir::Value*>& values) {
+  fmt::print("{}:\n", title);
+  for (const ir::Value* v : values) {
+    fmt::print("  {:<24} {:<8} {}\n", v->name(), dtype_name(v->dtype()), v->shape().to_string());
+  }
+}
+
+void run_info(const ModelOptions& options) {
+  const SessionOptions session_options = options.session_options();
+  onnx::ImportedModel model = onnx::import_model(options.model, session_options.import);
+  // Parameters and the op histogram describe the file as exported; MACs need the shapes that
+  // only compilation knows.
+  const compiler::ModelStatistics as_exported = compiler::compute_statistics(model.graph);
+  const std::size_t exported_nodes = model.graph.node_count();
+  compiler::PassContext context;
+  context.reference_shapes = &model.onnx_inferred_shapes;
+  with_context([&] { return fmt::format("while compiling '{}'", options.model); },
+               [&] { compiler::compile(model.graph, session_options.compile, context); });
+  const compiler::ModelStatistics compiled = compiler::compute_statistics(model.graph);
+
+  fmt::print("model:      {}\n", options.model);
+  fmt::print("producer:   {} (ONNX IR version {}, opset {})\n",
+             model.producer.empty() ? "unknown" : model.producer, model.ir_version, model.opset);
+  print_signature("inputs", model.graph.inputs());
+  print_signature("outputs", model.graph.outputs());
+  fmt::print("parameters: {} ({:.2f} M)\n", as_exported.parameters,
+             static_cast<double>(as_exported.parameters) / 1e6);
+  fmt::print("MACs:       {} ({:.3f} G) at this input shape\n", compiled.macs,
+             static_cast<double>(compiled.macs) / 1e9);
+  fmt::print("nodes:      {} as exported, {} after compilation\n", exported_nodes,
+             model.graph.node_count());
+  fmt::print("ops as exported:\n");
+  for (const auto& [op, count] : as_exported.op_histogram) fmt::print("  {:<24} {}\n", op, count);
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto options = std::make_shared<ModelOptions>();
+  CLI::App* command =
+      app.add_subcommand("info", "show a model's inputs, outputs, op histogram, parameters, MACs");
+  options->add_to(*command);
+  command->callback([options] { run_info(*options); });
+}
+
+}  // namespace kiln::cli

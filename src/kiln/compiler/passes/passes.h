@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+
+#include "kiln/compiler/pass.h"
+
+namespace kiln::compiler::passes {
+
+/// Gives every value a type (shape inference op by op) and computes every node whose inputs are
+/// all constants with the op's reference kernel, so shape arithmetic (Shape -> Gather -> Concat
+/// -> Reshape) and weight preprocessing (Cast of float16 weights) disappear before run time.
+std::unique_ptr<Pass> make_infer_and_fold_constants();
+/// Removes Identity nodes (Dropout was mapped to Identity on import).
+std::unique_ptr<Pass> make_eliminate_identity();
+/// Removes nodes none of whose outputs reach a graph output.
+std::unique_ptr<Pass> make_eliminate_dead_nodes();
+/// Folds an inference BatchNormalization into the Conv that alone feeds it.
+std::unique_ptr<Pass> make_fold_batchnorm_into_conv();
+
+}  // namespace kiln::compiler::passes

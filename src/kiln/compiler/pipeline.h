@@ -1,0 +1,16 @@
+#pragma once
+
+#include "kiln/compiler/pass.h"
+
+namespace kiln::compiler {
+
+struct CompileOptions {
+  /// Fold BatchNormalization into the preceding Conv (off only to test the BN kernels).
+  bool fold_batchnorm = true;
+};
+
+/// Runs kiln's whole pass pipeline on an imported graph: afterwards every value has a type,
+/// constant subgraphs are folded and the graph is ready for a session.
+void compile(ir::Graph& graph, const CompileOptions& options, PassContext& context);
+
+}  // namespace kiln::compiler

@@ -1,0 +1,29 @@
+#include "kiln/kernels/kernel.h"
+
+namespace kiln::kernels {
+
+const ir::Value& require_input(const ir::Node& node, std::size_t index, std::string_view what) {
+  const ir::Value* value = node.input(index);
+  if (value == nullptr) {
+    throw_user_error("{}: required input {} ({}) is missing", node.describe(), index, what);
+  }
+  if (!value->has_type()) {
+    throw_internal_error("{}: input {} ('{}') has no type yet", node.describe(), index,
+                         value->name());
+  }
+  return *value;
+}
+
+const Tensor& require_constant_input(const ir::Node& node, std::size_t index,
+                                     std::string_view what) {
+  const ir::Value& value = require_input(node, index, what);
+  if (!value.is_constant()) {
+    throw_user_error(
+        "{}: input {} ({}, '{}') must be a constant after folding; kiln compiles for static "
+        "shapes and cannot compute it at run time",
+        node.describe(), index, what, value.name());
+  }
+  return value.constant();
+}
+
+}  // namespace kiln::kernels

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kiln/core/tensor.h"
+#include "kiln/ir/graph.h"
+
+namespace kiln::kernels {
+
+/// The type of one node output, as shape inference computes it.
+struct ValueType {
+  DType dtype = DType::kUndefined;
+  Shape shape;
+};
+
+/// Shape inference for one op: reads the node's attributes, its inputs' types and, where the op
+/// needs them (Reshape's shape, Slice's starts, ...), its inputs' constant data. Returns one
+/// ValueType per node output. Bad attributes or shapes throw a user Error naming the node.
+using InferFn = std::vector<ValueType> (*)(const ir::Node& node);
+
+/// A compiled operation. Created once per node when a session loads (that is where attributes
+/// are parsed, primitives created and constant weights reordered), then run many times.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  /// Computes the outputs. Every tensor has exactly the dtype and shape inferred for the node's
+  /// values; an absent optional input is an empty Tensor. Inputs that are constants in the graph
+  /// arrive here too (a kernel may instead use what it prepared from them). Outputs never alias
+  /// inputs. run() must not allocate large buffers: take scratch space at creation.
+  virtual void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) = 0;
+  /// Which implementation this is, for profiles and `--explain`: "reference", "onednn:jit:avx2".
+  virtual std::string implementation() const = 0;
+};
+
+/// Settings every kernel may read at creation.
+struct KernelOptions {
+  int threads = 0;  ///< 0: all cores
+};
+
+/// Creates a kernel for `node` (whose values all have types) or declines, returning null and
+/// saying why in `why_not` (e.g. "oneDNN has no implementation for 5-D ConvTranspose").
+/// Unsupported user input that no kernel could run is a user Error instead.
+using KernelFactory = std::unique_ptr<Kernel> (*)(const ir::Node& node,
+                                                  const KernelOptions& options,
+                                                  std::string& why_not);
+
+/// A constant input's data, or a user error saying the node needs it constant (kiln compiles for
+/// static shapes, so shape-like inputs must fold to constants).
+const Tensor& require_constant_input(const ir::Node& node, std::size_t index,
+                                     std::string_view what);
+
+/// The type of input `index`; a user error when the input is absent or has no type yet.
+const ir::Value& require_input(const ir::Node& node, std::size_t index, std::string_view what);
+
+}  // namespace kiln::kernels
