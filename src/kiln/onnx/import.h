@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/core/tensor.h"
 #include "kiln/ir/graph.h"
 
 namespace kiln::onnx {
@@ -14,9 +15,15 @@ namespace kiln::onnx {
 struct ImportOptions {
   /// Fixed shapes for named graph inputs (`--shape image:4,3,224,224`). Inputs not named here
   /// keep the model's static dims; a symbolic dim becomes `default_batch` if it is the first
-  /// dim, else the import fails naming the input and dim.
-  std::map<std::string, std::vector<std::int64_t>, std::less<>> input_shapes;
+  /// dim, else the import fails naming the input and dim. A given dim must equal the model's
+  /// where that one is static; 0 is allowed (zero-size tensors), negatives are not.
+  std::map<std::string, std::vector<std::int64_t>, std::less<>> input_shapes = {};
   std::int64_t default_batch = 1;
+  /// Graph inputs whose values are known when compiling: they become constants with this data
+  /// (dtype and shape must fit the model's input). kiln compiles for static shapes, so a
+  /// shape-like input (Reshape's shape, ReduceSum's axes, ...) that a model takes from outside,
+  /// as ONNX's operator test models do, must be given here.
+  std::map<std::string, Tensor, std::less<>> constant_inputs = {};
 };
 
 struct ImportedModel {
