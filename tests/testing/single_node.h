@@ -124,12 +124,15 @@ inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, flo
   ASSERT_EQ(actual.dtype(), expected.dtype());
   ASSERT_EQ(actual.shape(), expected.shape())
       << actual.shape().to_string() << " vs " << expected.shape().to_string();
-  if (actual.dtype() != DType::kFloat32) {
+  if (!is_floating(actual.dtype())) {
     EXPECT_EQ(actual.to_int64_vector(), expected.to_int64_vector());
     return;
   }
-  const float* a = actual.data<float>();
-  const float* b = expected.data<float>();
+  // float16 and float64 are compared as float32, with the same tolerances.
+  const Tensor actual_f32 = actual.to_float32();
+  const Tensor expected_f32 = expected.to_float32();
+  const float* a = actual_f32.data<float>();
+  const float* b = expected_f32.data<float>();
   int reported = 0;
   for (std::int64_t i = 0; i < actual.numel(); ++i) {
     const bool both_nan = std::isnan(a[i]) && std::isnan(b[i]);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -25,6 +26,7 @@ struct RunOptions {
   int loop = 1;
   int warmup = 0;
   std::uint32_t seed = 0;
+  bool profile = false;
 };
 
 Tensor random_input(const TensorSignature& signature, std::mt19937& rng) {
@@ -105,9 +107,45 @@ void print_output(const TensorSignature& signature, const Tensor& tensor) {
   }
 }
 
+// Time per op type over the timed and warm-up runs, slowest first, with the kernels used.
+void print_profile(const Session& session) {
+  struct OpTotal {
+    double ms = 0;
+    std::int64_t nodes = 0;
+    std::map<std::string, std::int64_t> implementations;
+  };
+  std::map<std::string, OpTotal> by_op;
+  double total_ms = 0;
+  std::int64_t runs = 1;
+  for (const StepInfo& step : session.steps()) {
+    OpTotal& t = by_op[step.op];
+    t.ms += step.total_ms;
+    ++t.nodes;
+    ++t.implementations[step.implementation];
+    total_ms += step.total_ms;
+    runs = std::max(runs, step.calls);
+  }
+  std::vector<std::pair<std::string, OpTotal>> rows(by_op.begin(), by_op.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  fmt::print("profile over {} runs (ms per run):\n", runs);
+  fmt::print("  {:<22} {:>6} {:>10} {:>7}  {}\n", "op", "nodes", "ms", "share", "kernels");
+  for (const auto& [op, t] : rows) {
+    std::vector<std::string> kernels;
+    for (const auto& [name, count] : t.implementations) {
+      kernels.push_back(fmt::format("{} x{}", name, count));
+    }
+    fmt::print("  {:<22} {:>6} {:>10.3f} {:>6.1f}%  {}\n", op, t.nodes,
+               t.ms / static_cast<double>(runs), total_ms > 0 ? 100.0 * t.ms / total_ms : 0.0,
+               fmt::join(kernels, ", "));
+  }
+}
+
 void run_model(const RunOptions& options) {
   const auto compile_start = std::chrono::steady_clock::now();
-  Session session = Session::from_onnx(options.model.model, options.model.session_options());
+  SessionOptions session_options = options.model.session_options();
+  session_options.profile = options.profile;
+  Session session = Session::from_onnx(options.model.model, session_options);
   const std::chrono::duration<double, std::milli> compile_ms =
       std::chrono::steady_clock::now() - compile_start;
   fmt::print(
@@ -144,6 +182,8 @@ void run_model(const RunOptions& options) {
       latencies_ms.size(), latencies_ms.size() == 1 ? "" : "s", mean, *lo, *hi,
       1000.0 * static_cast<double>(batch) / mean, batch);
 
+  if (options.profile) print_profile(session);
+
   if (!options.output_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(options.output_dir, ec);
@@ -178,6 +218,8 @@ void add_run_command(CLI::App& app) {
   command->add_option("--warmup", options->warmup, "untimed runs before timing")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--seed", options->seed, "seed of the random input data");
+  command->add_flag("--profile", options->profile,
+                    "time every node; print a table per op type with the kernels chosen");
   command->callback([options] { run_model(*options); });
 }
 

@@ -1,0 +1,193 @@
+#include "kiln/compiler/passes/passes.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kiln/compiler/model_statistics.h"
+#include "kiln/compiler/pipeline.h"
+#include "kiln/runtime/session.h"
+#include "testing/single_node.h"
+
+namespace kiln::compiler {
+namespace {
+
+using kiln::testing::make_tensor;
+using kiln::testing::random_tensor;
+
+ir::Value* graph_input(ir::Graph& g, const std::string& name, Shape shape) {
+  ir::Value* v = g.add_value(name);
+  v->set_type(DType::kFloat32, std::move(shape));
+  g.inputs().push_back(v);
+  return v;
+}
+
+std::size_t count_ops(const ir::Graph& g, ir::OpKind op) {
+  std::size_t n = 0;
+  for (const ir::Node* node : g.nodes()) n += node->op() == op;
+  return n;
+}
+
+// x[2,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat(-1) -> Reshape(x): the shape
+// arithmetic an exporter writes for a dynamic-batch flatten.
+TEST(InferAndFoldConstants, FoldsShapeArithmeticIntoAConstantReshape) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{2, 3, 4});
+  ir::Value* shape = g.add_value("shape");
+  ir::Value* batch = g.add_value("batch");
+  ir::Value* batch_1d = g.add_value("batch_1d");
+  ir::Value* target = g.add_value("target");
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kShape, "shape", {x}, {shape});
+  g.add_node(ir::OpKind::kGather, "gather",
+             {shape, g.add_constant("zero", make_tensor<std::int64_t>(Shape{}, {0}))}, {batch});
+  g.add_node(ir::OpKind::kUnsqueeze, "unsqueeze",
+             {batch, g.add_constant("axes", make_tensor<std::int64_t>(Shape{1}, {0}))}, {batch_1d});
+  g.add_node(ir::OpKind::kConcat, "concat",
+             {batch_1d, g.add_constant("minus_one", make_tensor<std::int64_t>(Shape{1}, {-1}))},
+             {target}, {{"axis", std::int64_t{0}}});
+  g.add_node(ir::OpKind::kReshape, "reshape", {x, target}, {y});
+  g.outputs().push_back(y);
+
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  ASSERT_EQ(g.node_count(), 1u) << g.to_string();
+  EXPECT_EQ(g.nodes()[0]->op(), ir::OpKind::kReshape);
+  EXPECT_TRUE(g.nodes()[0]->input(1)->is_constant());
+  EXPECT_EQ(g.nodes()[0]->input(1)->constant().to_int64_vector(),
+            (std::vector<std::int64_t>{2, -1}));
+  EXPECT_EQ(y->shape(), (Shape{2, 12}));
+}
+
+TEST(InferAndFoldConstants, FoldsWeightCastsAndCrossChecksReferenceShapes) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{4});
+  Tensor half(DType::kFloat16, Shape{4});
+  for (int i = 0; i < 4; ++i) static_cast<std::uint16_t*>(half.raw())[i] = float_to_half(i * 0.5f);
+  ir::Value* w16 = g.add_constant("w16", half);
+  ir::Value* w = g.add_value("w");
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kCast, "cast", {w16}, {w}, {{"to", std::string("float32")}});
+  g.add_node(ir::OpKind::kMul, "mul", {x, w}, {y});
+  g.outputs().push_back(y);
+
+  std::map<std::string, Shape, std::less<>> onnx_shapes = {{"y", Shape{5}}};  // wrong on purpose
+  PassContext bad;
+  bad.reference_shapes = &onnx_shapes;
+  try {
+    compile(g, CompileOptions{}, bad);
+    FAIL() << "a shape disagreeing with ONNX's inference must be reported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("node 'mul' (Mul)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[5]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(InferAndFoldConstants, CastOfHalfWeightsBecomesAFloatConstant) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{4});
+  Tensor half(DType::kFloat16, Shape{4});
+  for (int i = 0; i < 4; ++i) static_cast<std::uint16_t*>(half.raw())[i] = float_to_half(i * 0.5f);
+  ir::Value* w = g.add_value("w");
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kCast, "cast", {g.add_constant("w16", half)}, {w},
+             {{"to", std::string("float32")}});
+  g.add_node(ir::OpKind::kMul, "mul", {x, w}, {y});
+  g.outputs().push_back(y);
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  ASSERT_EQ(g.node_count(), 1u);
+  const ir::Value* folded = g.nodes()[0]->input(1);
+  ASSERT_TRUE(folded->is_constant());
+  EXPECT_EQ(folded->dtype(), DType::kFloat32);
+  EXPECT_EQ(folded->constant().data<float>()[3], 1.5f);
+}
+
+TEST(EliminateIdentityAndDeadNodes, KeepOutputNamesAndDropUnusedWork) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{3});
+  ir::Value* a = g.add_value("a");
+  ir::Value* y = g.add_value("y");
+  ir::Value* unused = g.add_value("unused");
+  g.add_node(ir::OpKind::kRelu, "relu", {x}, {a});
+  g.add_node(ir::OpKind::kIdentity, "identity", {a}, {y});
+  g.add_node(ir::OpKind::kNeg, "dead", {x}, {unused});
+  g.outputs().push_back(y);
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  ASSERT_EQ(g.node_count(), 1u) << g.to_string();
+  EXPECT_EQ(g.nodes()[0]->name(), "relu");
+  EXPECT_EQ(g.nodes()[0]->output(0)->name(), "y");  // the graph output keeps its name
+  EXPECT_EQ(g.outputs()[0]->name(), "y");
+}
+
+TEST(EliminateIdentity, KeepsAnIdentityFromInputToOutput) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{3});
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kIdentity, "identity", {x}, {y});
+  g.outputs().push_back(y);
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  EXPECT_EQ(g.node_count(), 1u);
+  EXPECT_FALSE(context.remarks.empty());
+}
+
+// Conv -> BatchNormalization, run before and after folding: same numbers, no BN left.
+TEST(FoldBatchnormIntoConv, FoldsAndKeepsTheNumbers) {
+  auto build = [](ir::Graph& g) {
+    ir::Value* x = graph_input(g, "x", Shape{1, 3, 5, 5});
+    ir::Value* c = g.add_value("c");
+    ir::Value* y = g.add_value("y");
+    g.add_node(ir::OpKind::kConv, "conv",
+               {x, g.add_constant("w", random_tensor(Shape{4, 3, 3, 3}, 1)),
+                g.add_constant("b", random_tensor(Shape{4}, 2))},
+               {c}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+    g.add_node(ir::OpKind::kBatchNormalization, "bn",
+               {c, g.add_constant("scale", random_tensor(Shape{4}, 3, 0.5f, 2.f)),
+                g.add_constant("shift", random_tensor(Shape{4}, 4)),
+                g.add_constant("mean", random_tensor(Shape{4}, 5)),
+                g.add_constant("var", random_tensor(Shape{4}, 6, 0.1f, 3.f))},
+               {y}, {{"epsilon", 1e-5f}});
+    g.outputs().push_back(y);
+  };
+  const Tensor input = random_tensor(Shape{1, 3, 5, 5}, 7);
+  ir::Graph kept_graph;
+  build(kept_graph);
+  SessionOptions keep;
+  keep.compile.fold_batchnorm = false;
+  Session kept(std::move(kept_graph), keep);
+  EXPECT_EQ(count_ops(kept.graph(), ir::OpKind::kBatchNormalization), 1u);
+
+  ir::Graph folded_graph;
+  build(folded_graph);
+  Session folded(std::move(folded_graph));
+  EXPECT_EQ(count_ops(folded.graph(), ir::OpKind::kBatchNormalization), 0u);
+  EXPECT_EQ(folded.outputs()[0].name, "y");
+
+  const std::vector<Tensor> a = kept.run(std::vector<Tensor>{input});
+  const std::vector<Tensor> b = folded.run(std::vector<Tensor>{input});
+  kiln::testing::expect_tensor_near(b[0], a[0], 1e-5f, 1e-5f);
+}
+
+TEST(ModelStatistics, CountsParametersAndMacs) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{2, 3, 8, 8});
+  ir::Value* c = g.add_value("c");
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kConv, "conv",
+             {x, g.add_constant("w", Tensor(DType::kFloat32, Shape{6, 3, 3, 3})),
+              g.add_constant("b", Tensor(DType::kFloat32, Shape{6}))},
+             {c}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+  g.add_node(ir::OpKind::kRelu, "relu", {c}, {y});
+  g.outputs().push_back(y);
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  const ModelStatistics stats = compute_statistics(g);
+  EXPECT_EQ(stats.parameters, 6 * 3 * 9 + 6);
+  EXPECT_EQ(stats.macs, 2 * 6 * 8 * 8 * (3 * 9));
+  EXPECT_EQ(stats.op_histogram.at("Conv"), 1);
+}
+
+}  // namespace
+}  // namespace kiln::compiler

@@ -1,0 +1,118 @@
+#include "kiln/runtime/session.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/single_node.h"
+
+namespace kiln {
+namespace {
+
+using kiln::testing::make_tensor;
+using kiln::testing::random_tensor;
+
+ir::Value* graph_input(ir::Graph& g, const std::string& name, Shape shape) {
+  ir::Value* v = g.add_value(name);
+  v->set_type(DType::kFloat32, std::move(shape));
+  g.inputs().push_back(v);
+  return v;
+}
+
+ir::Value* reshape_to(ir::Graph& g, ir::Value* in, std::vector<std::int64_t> dims,
+                      const std::string& name) {
+  ir::Value* out = g.add_value(name);
+  const auto rank = static_cast<std::int64_t>(dims.size());
+  g.add_node(ir::OpKind::kReshape, name,
+             {in, g.add_constant(name + "_shape", make_tensor<std::int64_t>(Shape{rank}, dims))},
+             {out});
+  return out;
+}
+
+// x[2,6] -> Reshape[3,4] -> Relu -> Reshape[12] -> y; the Reshapes alias their input.
+TEST(Session, AliasesReshapesAndComputesCorrectly) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{2, 6});
+  ir::Value* r = reshape_to(g, x, {3, 4}, "r");
+  ir::Value* a = g.add_value("a");
+  g.add_node(ir::OpKind::kRelu, "relu", {r}, {a});
+  ir::Value* y = reshape_to(g, a, {12}, "y");
+  g.outputs().push_back(y);
+  Session session(std::move(g));
+  EXPECT_EQ(session.steps()[0].implementation, "alias");
+  EXPECT_NE(session.steps()[2].implementation, "alias");  // writes the caller's output: copies
+
+  const Tensor input = random_tensor(Shape{2, 6}, 3);
+  for (int repeat = 0; repeat < 2; ++repeat) {  // a second run reuses the bindings
+    std::vector<Tensor> out = session.run(std::vector<Tensor>{input});
+    ASSERT_EQ(out[0].shape(), (Shape{12}));
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_EQ(out[0].data<float>()[i], std::max(0.f, input.data<float>()[i]));
+    }
+  }
+}
+
+TEST(Session, ArenaIsReusedAlongAChain) {
+  // Ten Relus in a row on 1 MiB tensors need two live buffers, not ten.
+  ir::Graph g;
+  ir::Value* v = graph_input(g, "x", Shape{262144});
+  for (int i = 0; i < 10; ++i) {
+    ir::Value* next = g.add_value("v" + std::to_string(i));
+    g.add_node(ir::OpKind::kRelu, "relu" + std::to_string(i), {v}, {next});
+    v = next;
+  }
+  g.outputs().push_back(v);
+  Session session(std::move(g));
+  EXPECT_LE(session.arena_bytes(), 2u * 262144 * 4);
+  std::vector<Tensor> out = session.run(std::vector<Tensor>{random_tensor(Shape{262144}, 1)});
+  EXPECT_GE(out[0].data<float>()[0], 0.f);
+}
+
+TEST(Session, OutputsThatAreInputsOrConstantsAreCopied) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{3});
+  ir::Value* c = g.add_constant("c", make_tensor<float>(Shape{2}, {4.f, 5.f}));
+  g.outputs().push_back(x);
+  g.outputs().push_back(c);
+  Session session(std::move(g));
+  const Tensor input = make_tensor<float>(Shape{3}, {1.f, 2.f, 3.f});
+  std::vector<Tensor> out = session.run(std::vector<Tensor>{input});
+  kiln::testing::expect_tensor_near(out[0], input);
+  kiln::testing::expect_tensor_near(out[1], make_tensor<float>(Shape{2}, {4.f, 5.f}));
+}
+
+TEST(Session, WrongInputsAreUserErrorsNamingTheInput) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "image", Shape{1, 3});
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kRelu, "relu", {x}, {y});
+  g.outputs().push_back(y);
+  Session session(std::move(g));
+  auto expect_message = [&](std::vector<Tensor> inputs, const std::string& fragment) {
+    try {
+      session.run(inputs);
+      ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUser);
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_message({Tensor(DType::kFloat32, Shape{1, 4})}, "input 'image' must be float32[1,3]");
+  expect_message({Tensor(DType::kInt64, Shape{1, 3})}, "got int64[1,3]");
+  expect_message({}, "the model has 1 inputs, 0 were given");
+}
+
+TEST(Session, ProfilingCountsEveryStep) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{8});
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kSigmoid, "sigmoid", {x}, {y});
+  g.outputs().push_back(y);
+  SessionOptions options;
+  options.profile = true;
+  Session session(std::move(g), options);
+  for (int i = 0; i < 3; ++i) session.run(std::vector<Tensor>{random_tensor(Shape{8}, 1)});
+  EXPECT_EQ(session.steps()[0].calls, 3);
+  EXPECT_GE(session.steps()[0].total_ms, 0.0);
+}
+
+}  // namespace
+}  // namespace kiln
