@@ -1,0 +1,108 @@
+#include "kiln/kernels/cpu/onednn_common.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace kiln::kernels::cpu::onednn {
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::memory::dims to_dims(const std::vector<std::int64_t>& values) {
+  return dnnl::memory::dims(values.begin(), values.end());
+}
+
+dnnl::memory::dims to_dims(const Shape& shape) {
+  return to_dims(shape.dims());
+}
+
+dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims) {
+  dnnl::memory::dims strides(dims.size(), 1);
+  for (std::size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+bool is_generic_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string_view(pd.impl_info_str()).ends_with(":any");
+}
+
+std::unique_ptr<Kernel> decline_generic_impl(const dnnl::primitive_desc_base& pd,
+                                             std::string& why_not) {
+  why_not = fmt::format(
+      "oneDNN has only a generic implementation ({}) here, no faster than kiln's reference",
+      pd.impl_info_str());
+  return nullptr;
+}
+
+dnnl::primitive_attr default_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+OwnedMemory::OwnedMemory(const dnnl::memory::desc& desc)
+    // One byte at least: a zero-size scratchpad still wants a valid handle.
+    : buffer_(allocate_aligned(std::max<std::size_t>(desc.get_size(), 1))),
+      memory_(desc, cpu_engine(), buffer_.get()) {}
+
+PreparedConstant::PreparedConstant(const Tensor& data, const dnnl::memory::desc& source_desc,
+                                   const dnnl::memory::desc& desc) {
+  void* source = const_cast<void*>(data.raw());
+  if (desc == source_desc) {
+    keep_alive_ = data;
+    memory_ = dnnl::memory(desc, cpu_engine(), source);
+    return;
+  }
+  owned_ = OwnedMemory(desc);
+  memory_ = owned_.memory();
+  dnnl::memory source_memory(source_desc, cpu_engine(), source);
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(source_memory, memory_).execute(stream, source_memory, memory_);
+  stream.wait();
+}
+
+ScopedThreads::ScopedThreads(int threads) {
+  if (threads <= 0) return;
+  saved_ = omp_get_max_threads();
+  omp_set_num_threads(threads);
+}
+
+ScopedThreads::~ScopedThreads() {
+  if (saved_ > 0) omp_set_num_threads(saved_);
+}
+
+OnednnKernel::OnednnKernel(const ir::Node& node, const dnnl::primitive_desc_base& pd,
+                           const KernelOptions& options)
+    : threads_(options.threads),
+      node_description_(node.describe()),
+      implementation_(std::string("onednn:") + pd.impl_info_str()),
+      stream_(cpu_engine()),
+      scratchpad_(pd.scratchpad_desc()) {
+  args_[DNNL_ARG_SCRATCHPAD] = scratchpad_.memory();
+}
+
+void OnednnKernel::execute(const dnnl::primitive& primitive,
+                           const std::unordered_map<int, dnnl::memory>& args) {
+  const ScopedThreads threads(threads_);
+  try {
+    primitive.execute(stream_, args);
+    stream_.wait();
+  } catch (const dnnl::error& e) {
+    throw_internal_error("{}: oneDNN ({}) failed: {}", node_description_, implementation_,
+                         e.what());
+  }
+}
+
+ReorderStep::ReorderStep(const dnnl::memory& src, const dnnl::memory& dst) {
+  const dnnl::reorder::primitive_desc pd(cpu_engine(), src.get_desc(), cpu_engine(), dst.get_desc(),
+                                         default_attr());
+  primitive = dnnl::reorder(pd);
+  scratchpad = OwnedMemory(pd.scratchpad_desc());
+  args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad.memory()}};
+}
+
+}  // namespace kiln::kernels::cpu::onednn

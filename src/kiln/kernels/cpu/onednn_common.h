@@ -1,0 +1,139 @@
+#pragma once
+
+// Shared plumbing of the oneDNN kernels. Internal to kernels/cpu: the only place in kiln that
+// includes dnnl.hpp.
+
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kiln/core/tensor.h"
+#include "kiln/kernels/kernel.h"
+
+namespace kiln::kernels::cpu::onednn {
+
+/// The process's one CPU engine (oneDNN engines are thread-safe to share).
+const dnnl::engine& cpu_engine();
+
+dnnl::memory::dims to_dims(const std::vector<std::int64_t>& values);
+dnnl::memory::dims to_dims(const Shape& shape);
+
+/// A dense row-major float32 descriptor (what a kiln::Tensor holds).
+dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims);
+
+/// Whether oneDNN chose one of its generic C++ implementations rather than code for this CPU's
+/// ISA: their names end in ":any" ("ref:any", "simple_nchw:any", "ncsp_bnorm:any"). They are no
+/// faster than kiln's reference kernels (measured: ncsp_bnorm 3x slower), so factories decline.
+bool is_generic_impl(const dnnl::primitive_desc_base& pd);
+/// Declines for that reason: sets `why_not`, returns null.
+std::unique_ptr<Kernel> decline_generic_impl(const dnnl::primitive_desc_base& pd,
+                                             std::string& why_not);
+
+/// Attributes every kiln primitive uses: a user-managed scratchpad, so each kernel owns its
+/// scratch space (taken at creation; run() allocates nothing) and kernels on different threads
+/// never share one.
+dnnl::primitive_attr default_attr();
+
+/// Memory the kernel owns: a 64-byte aligned buffer sized for `desc`, and the memory object on it.
+class OwnedMemory {
+ public:
+  OwnedMemory() = default;
+  explicit OwnedMemory(const dnnl::memory::desc& desc);
+  const dnnl::memory& memory() const { return memory_; }
+  void* data() const { return buffer_.get(); }
+
+ private:
+  std::shared_ptr<void> buffer_;
+  dnnl::memory memory_;
+};
+
+/// A constant tensor in the layout `desc` wants, made once at kernel creation: a view of the
+/// constant itself when `desc` is its plain layout (the Tensor keeps the constant alive), else
+/// a reorder into an owned buffer.
+class PreparedConstant {
+ public:
+  PreparedConstant() = default;
+  /// `source_desc` describes how `data` is laid out (plain, or strided as for ConvTranspose's
+  /// weights).
+  PreparedConstant(const Tensor& data, const dnnl::memory::desc& source_desc,
+                   const dnnl::memory::desc& desc);
+  const dnnl::memory& memory() const { return memory_; }
+
+ private:
+  Tensor keep_alive_;
+  OwnedMemory owned_;
+  dnnl::memory memory_;
+};
+
+/// Sets the calling thread's OpenMP thread count (what oneDNN's CPU runtime uses) for a scope;
+/// 0 leaves it alone. oneDNN sizes some kernels by the thread count at creation, so kernels
+/// create and run under the same guard.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads);
+  ~ScopedThreads();
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
+/// What every oneDNN kernel shares: the node's name for errors, its implementation string, a
+/// stream, the scratchpad, and the run-time argument map of the main primitive.
+class OnednnKernel : public Kernel {
+ public:
+  std::string implementation() const override { return implementation_; }
+
+ protected:
+  OnednnKernel(const ir::Node& node, const dnnl::primitive_desc_base& pd,
+               const KernelOptions& options);
+
+  /// Runs a primitive on its arguments (the main one on args_); a dnnl::error becomes an
+  /// internal kiln::Error naming the node.
+  void execute(const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& args);
+  void execute(const dnnl::primitive& primitive) { execute(primitive, args_); }
+
+  int threads_ = 0;
+  std::string node_description_;
+  std::string implementation_;
+  dnnl::stream stream_;
+  OwnedMemory scratchpad_;
+  std::unordered_map<int, dnnl::memory> args_;
+};
+
+/// A reorder between a tensor in kiln's plain layout and a buffer in the layout a primitive
+/// chose, prepared at creation. `plain` is a memory whose handle the kernel sets per run.
+struct ReorderStep {
+  ReorderStep() = default;
+  ReorderStep(const dnnl::memory& src, const dnnl::memory& dst);
+  explicit operator bool() const { return static_cast<bool>(primitive); }
+
+  dnnl::reorder primitive;
+  OwnedMemory scratchpad;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+/// Creates a kernel with `make` under the options' thread count, turning a dnnl::error (no
+/// implementation, unsupported geometry) into a declined kernel with the error in `why_not`.
+template <typename Make>
+std::unique_ptr<Kernel> create_or_decline(const KernelOptions& options, std::string& why_not,
+                                          Make&& make) {
+  const ScopedThreads threads(options.threads);
+  try {
+    return make();
+  } catch (const dnnl::error& e) {
+    why_not = std::string("oneDNN refused: ") + e.what();
+    return nullptr;
+  }
+}
+
+/// Points a memory object at a tensor's elements (const_cast: oneDNN's handles are void*, and
+/// it only reads inputs).
+inline void bind(dnnl::memory& memory, const Tensor& tensor) {
+  memory.set_data_handle(const_cast<void*>(tensor.raw()));
+}
+
+}  // namespace kiln::kernels::cpu::onednn
