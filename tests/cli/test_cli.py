@@ -25,7 +25,7 @@ def run_kiln(*args, timeout=120):
 def small_model(path, op="Relu", batch="N", opset=13, extra_nodes=(), initializers=()):
     """image[batch,3,4,4] -> op -> output; a symbolic batch unless `batch` is an int."""
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 3, 4, 4])
-    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, None)
+    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 3, 4, 4])
     nodes = [helper.make_node(op, ["image"], ["output"], name="the_node")]
     graph = helper.make_graph(nodes + list(extra_nodes), "g", [image], [out],
                               initializer=list(initializers))
@@ -126,7 +126,7 @@ class CliTest(unittest.TestCase):
         proto.graph.initializer.append(weight)
         conv = helper.make_node("Conv", ["output", "w"], ["conv_out"], group=3, name="conv")
         proto.graph.node.append(conv)
-        proto.graph.output[0].name = "conv_out"
+        proto.graph.output[0].name = "conv_out"  # same shape as the Relu's output
         onnx.save_model(proto, str(model), save_as_external_data=True,
                         all_tensors_to_one_file=True, location="ext.weights",
                         size_threshold=0)
