@@ -191,3 +191,63 @@ TEST(ModelStatistics, CountsParametersAndMacs) {
 
 }  // namespace
 }  // namespace kiln::compiler
+
+namespace kiln::compiler {
+namespace {
+
+// y = 0.5 * x * (1 + erf(x / sqrt 2)), written as PyTorch exports it (or with the 0.5 first).
+void build_exported_gelu(ir::Graph& g, bool half_first) {
+  ir::Value* x = graph_input(g, "x", Shape{2, 5});
+  auto scalar = [&](const std::string& name, float v) {
+    return g.add_constant(name, make_tensor<float>(Shape{}, {v}));
+  };
+  auto value = [&](const std::string& name) { return g.add_value(name); };
+  ir::Value* scaled = value("scaled");
+  ir::Value* erf = value("erf");
+  ir::Value* one_plus = value("one_plus");
+  ir::Value* y = value("y");
+  g.add_node(ir::OpKind::kDiv, "div", {x, scalar("sqrt2", 1.4142135f)}, {scaled});
+  g.add_node(ir::OpKind::kErf, "erf", {scaled}, {erf});
+  g.add_node(ir::OpKind::kAdd, "add", {scalar("one", 1.f), erf}, {one_plus});
+  if (half_first) {
+    ir::Value* half_x = value("half_x");
+    g.add_node(ir::OpKind::kMul, "half", {x, scalar("half", 0.5f)}, {half_x});
+    g.add_node(ir::OpKind::kMul, "mul", {half_x, one_plus}, {y});
+  } else {
+    ir::Value* product = value("product");
+    g.add_node(ir::OpKind::kMul, "mul", {x, one_plus}, {product});
+    g.add_node(ir::OpKind::kMul, "half", {product, scalar("half", 0.5f)}, {y});
+  }
+  g.outputs().push_back(y);
+}
+
+TEST(FuseGelu, ReplacesTheExportedChainAndKeepsTheNumbers) {
+  for (bool half_first : {false, true}) {
+    SCOPED_TRACE(half_first ? "0.5 applied to x first" : "0.5 applied last");
+    ir::Graph g;
+    build_exported_gelu(g, half_first);
+    Session session(std::move(g));
+    ASSERT_EQ(session.graph().node_count(), 1u) << session.graph().to_string();
+    EXPECT_EQ(session.graph().nodes()[0]->op(), ir::OpKind::kGelu);
+    EXPECT_EQ(session.outputs()[0].name, "y");
+    const Tensor x = random_tensor(Shape{2, 5}, 11, -4.f, 4.f);
+    const Tensor y = session.run(std::vector<Tensor>{x})[0];
+    for (int i = 0; i < 10; ++i) {
+      const double v = x.data<float>()[i];
+      EXPECT_NEAR(y.data<float>()[i], 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))), 1e-6);
+    }
+  }
+}
+
+TEST(FuseGelu, LeavesAChainWhoseIntermediateIsUsedElsewhere) {
+  ir::Graph g;
+  build_exported_gelu(g, false);
+  g.outputs().push_back(g.find_value("erf"));  // the erf is needed on its own
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  EXPECT_EQ(count_ops(g, ir::OpKind::kGelu), 0u);
+  EXPECT_EQ(count_ops(g, ir::OpKind::kErf), 1u);
+}
+
+}  // namespace
+}  // namespace kiln::compiler

@@ -14,6 +14,8 @@ void compile(ir::Graph& graph, const CompileOptions& options, PassContext& conte
   pipeline.push_back(passes::make_infer_and_fold_constants());
   pipeline.push_back(passes::make_eliminate_identity());
   if (options.fold_batchnorm) pipeline.push_back(passes::make_fold_batchnorm_into_conv());
+  // After folding: the GELU's constants (sqrt 2, 1, 0.5) may come out of Constant chains.
+  pipeline.push_back(passes::make_fuse_gelu());
   // Last, so that whatever the rewrites above orphaned is dropped.
   pipeline.push_back(passes::make_eliminate_dead_nodes());
 

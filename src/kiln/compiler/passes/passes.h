@@ -14,6 +14,8 @@ std::unique_ptr<Pass> make_infer_and_fold_constants();
 std::unique_ptr<Pass> make_eliminate_identity();
 /// Removes nodes none of whose outputs reach a graph output.
 std::unique_ptr<Pass> make_eliminate_dead_nodes();
+/// Replaces the exported erf-GELU chain (Div, Erf, Add, Mul, Mul) by one Gelu node.
+std::unique_ptr<Pass> make_fuse_gelu();
 /// Folds an inference BatchNormalization into the Conv that alone feeds it.
 std::unique_ptr<Pass> make_fold_batchnorm_into_conv();
 

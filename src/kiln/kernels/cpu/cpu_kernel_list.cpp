@@ -14,6 +14,7 @@ constexpr NamedFactory kGemm[] = {{"onednn", make_onednn_gemm}};
 constexpr NamedFactory kPool[] = {{"onednn", make_onednn_pool}};
 constexpr NamedFactory kBatchNorm[] = {{"onednn", make_onednn_batch_norm}};
 constexpr NamedFactory kEltwise[] = {{"onednn", make_onednn_eltwise}};
+constexpr NamedFactory kSoftmax[] = {{"onednn", make_onednn_softmax}};
 
 }  // namespace
 
@@ -34,6 +35,9 @@ std::span<const NamedFactory> cpu_kernel_factories(ir::OpKind op) {
       return kPool;
     case OpKind::kBatchNormalization:
       return kBatchNorm;
+    case OpKind::kLogSoftmax:
+    case OpKind::kSoftmax:
+      return kSoftmax;
     case OpKind::kAbs:
     case OpKind::kElu:
     case OpKind::kExp:

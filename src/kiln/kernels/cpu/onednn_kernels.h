@@ -39,6 +39,10 @@ std::unique_ptr<Kernel> make_onednn_pool(const ir::Node& node, const KernelOptio
 std::unique_ptr<Kernel> make_onednn_batch_norm(const ir::Node& node, const KernelOptions& options,
                                                std::string& why_not);
 
+/// Softmax and LogSoftmax over one axis, float32.
+std::unique_ptr<Kernel> make_onednn_softmax(const ir::Node& node, const KernelOptions& options,
+                                            std::string& why_not);
+
 /// Unary float32 ops oneDNN computes with kiln's semantics and accuracy: Abs, Elu, Exp, Gelu,
 /// HardSwish, LeakyRelu, Relu, Sigmoid, Sqrt, Tanh.
 std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOptions& options,

@@ -68,6 +68,15 @@ struct PowOp {
     return std::pow(base, static_cast<float>(exponent));
   }
 };
+// x^2, the variance in every exported LayerNorm: a multiply instead of a pow call, with the same
+// result (both are the correctly rounded square).
+struct SquareOp {
+  static constexpr std::int64_t kCost = 1;
+  template <typename E>
+  float operator()(float base, E) const {
+    return base * base;
+  }
+};
 struct PReluOp {
   float operator()(float x, float slope) const { return x < 0.f ? slope * x : x; }
 };
@@ -385,8 +394,15 @@ std::vector<ValueType> infer_pow(const ir::Node& node) {
 std::unique_ptr<Kernel> create_pow(const ir::Node& node, const KernelOptions& options,
                                    std::string& why_not) {
   const int threads = kernel_threads(options);
+  const ir::Value* exponent = node.input(1);
+  const bool squares = exponent->is_constant() && exponent->constant().numel() == 1 &&
+                       exponent->constant().to_float32().data<float>()[0] == 2.f;
   switch (require_input_dtype(node, 1, "Y", kPowExponentTypes).dtype()) {
     case DType::kFloat32:
+      if (squares) {
+        return std::make_unique<BinaryKernel<float, float, float, SquareOp>>(node, SquareOp{},
+                                                                             threads);
+      }
       return std::make_unique<BinaryKernel<float, float, float, PowOp>>(node, PowOp{}, threads);
     case DType::kInt64:
       return std::make_unique<BinaryKernel<float, std::int64_t, float, PowOp>>(node, PowOp{},
