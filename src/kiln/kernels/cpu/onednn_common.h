@@ -81,6 +81,12 @@ class ScopedThreads {
   int saved_ = 0;
 };
 
+/// Points a memory object at a tensor's elements (const_cast: oneDNN's handles are void*, and
+/// it only reads inputs).
+inline void bind(dnnl::memory& memory, const Tensor& tensor) {
+  memory.set_data_handle(const_cast<void*>(tensor.raw()));
+}
+
 /// What every oneDNN kernel shares: the node's name for errors, its implementation string, a
 /// stream, the scratchpad, and the run-time argument map of the main primitive.
 class OnednnKernel : public Kernel {
@@ -102,6 +108,32 @@ class OnednnKernel : public Kernel {
   dnnl::stream stream_;
   OwnedMemory scratchpad_;
   std::unordered_map<int, dnnl::memory> args_;
+};
+
+/// A kernel that runs one primitive reading input 0 and writing output 0, both in kiln's plain
+/// layout (eltwise, pooling, softmax).
+template <typename Primitive>
+class SourceToDestinationKernel final : public OnednnKernel {
+ public:
+  SourceToDestinationKernel(const ir::Node& node, const typename Primitive::primitive_desc& pd,
+                            const KernelOptions& options)
+      : OnednnKernel(node, pd, options), primitive_(pd) {
+    src_ = dnnl::memory(pd.src_desc(), cpu_engine(), nullptr);
+    dst_ = dnnl::memory(pd.dst_desc(), cpu_engine(), nullptr);
+    args_[DNNL_ARG_SRC] = src_;
+    args_[DNNL_ARG_DST] = dst_;
+  }
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    bind(src_, inputs[0]);
+    bind(dst_, outputs[0]);
+    execute(primitive_);
+  }
+
+ private:
+  Primitive primitive_;
+  dnnl::memory src_;
+  dnnl::memory dst_;
 };
 
 /// A reorder between a tensor in kiln's plain layout and a buffer in the layout a primitive
@@ -128,12 +160,6 @@ std::unique_ptr<Kernel> create_or_decline(const KernelOptions& options, std::str
     why_not = std::string("oneDNN refused: ") + e.what();
     return nullptr;
   }
-}
-
-/// Points a memory object at a tensor's elements (const_cast: oneDNN's handles are void*, and
-/// it only reads inputs).
-inline void bind(dnnl::memory& memory, const Tensor& tensor) {
-  memory.set_data_handle(const_cast<void*>(tensor.raw()));
 }
 
 }  // namespace kiln::kernels::cpu::onednn

@@ -58,29 +58,6 @@ std::optional<EltwiseAlgorithm> eltwise_algorithm(const ir::Node& node) {
   }
 }
 
-class OnednnEltwiseKernel final : public onednn::OnednnKernel {
- public:
-  OnednnEltwiseKernel(const ir::Node& node, const dnnl::eltwise_forward::primitive_desc& pd,
-                      const KernelOptions& options)
-      : OnednnKernel(node, pd, options), eltwise_(pd) {
-    src_ = memory(pd.src_desc(), cpu_engine(), nullptr);
-    dst_ = memory(pd.dst_desc(), cpu_engine(), nullptr);
-    args_[DNNL_ARG_SRC] = src_;
-    args_[DNNL_ARG_DST] = dst_;
-  }
-
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    onednn::bind(src_, inputs[0]);
-    onednn::bind(dst_, outputs[0]);
-    execute(eltwise_);
-  }
-
- private:
-  dnnl::eltwise_forward eltwise_;
-  memory src_;
-  memory dst_;
-};
-
 }  // namespace
 
 std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOptions& options,
@@ -105,7 +82,8 @@ std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOp
                                            op->alpha, op->beta);
     const dnnl::eltwise_forward::primitive_desc pd(desc, onednn::default_attr(), cpu_engine());
     if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
-    return std::make_unique<OnednnEltwiseKernel>(node, pd, options);
+    return std::make_unique<onednn::SourceToDestinationKernel<dnnl::eltwise_forward>>(node, pd,
+                                                                                      options);
   });
 }
 

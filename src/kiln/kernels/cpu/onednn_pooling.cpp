@@ -21,29 +21,6 @@ namespace {
 using dnnl::memory;
 using onednn::cpu_engine;
 
-class OnednnPoolKernel final : public onednn::OnednnKernel {
- public:
-  OnednnPoolKernel(const ir::Node& node, const dnnl::pooling_v2_forward::primitive_desc& pd,
-                   const KernelOptions& options)
-      : OnednnKernel(node, pd, options), pool_(pd) {
-    src_ = memory(pd.src_desc(), cpu_engine(), nullptr);
-    dst_ = memory(pd.dst_desc(), cpu_engine(), nullptr);
-    args_[DNNL_ARG_SRC] = src_;
-    args_[DNNL_ARG_DST] = dst_;
-  }
-
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    onednn::bind(src_, inputs[0]);
-    onednn::bind(dst_, outputs[0]);
-    execute(pool_);
-  }
-
- private:
-  dnnl::pooling_v2_forward pool_;
-  memory src_;
-  memory dst_;
-};
-
 }  // namespace
 
 std::unique_ptr<Kernel> make_onednn_pool(const ir::Node& node, const KernelOptions& options,
@@ -104,7 +81,8 @@ std::unique_ptr<Kernel> make_onednn_pool(const ir::Node& node, const KernelOptio
                                               strides, kernel, dilations, pads_begin, pads_end);
     const dnnl::pooling_v2_forward::primitive_desc pd(desc, onednn::default_attr(), cpu_engine());
     if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
-    return std::make_unique<OnednnPoolKernel>(node, pd, options);
+    return std::make_unique<onednn::SourceToDestinationKernel<dnnl::pooling_v2_forward>>(node, pd,
+                                                                                         options);
   });
 }
 

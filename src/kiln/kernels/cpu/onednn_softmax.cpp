@@ -13,36 +13,12 @@ using dnnl::memory;
 using onednn::cpu_engine;
 
 template <typename Primitive>
-class OnednnSoftmaxKernel final : public onednn::OnednnKernel {
- public:
-  OnednnSoftmaxKernel(const ir::Node& node, const typename Primitive::primitive_desc& pd,
-                      const KernelOptions& options)
-      : OnednnKernel(node, pd, options), primitive_(pd) {
-    src_ = memory(pd.src_desc(), cpu_engine(), nullptr);
-    dst_ = memory(pd.dst_desc(), cpu_engine(), nullptr);
-    args_[DNNL_ARG_SRC] = src_;
-    args_[DNNL_ARG_DST] = dst_;
-  }
-
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    onednn::bind(src_, inputs[0]);
-    onednn::bind(dst_, outputs[0]);
-    execute(primitive_);
-  }
-
- private:
-  Primitive primitive_;
-  memory src_;
-  memory dst_;
-};
-
-template <typename Primitive>
 std::unique_ptr<Kernel> create(const ir::Node& node, const memory::desc& data, int axis,
                                const KernelOptions& options, std::string& why_not) {
   const typename Primitive::desc desc(dnnl::prop_kind::forward_inference, data, axis);
   const typename Primitive::primitive_desc pd(desc, onednn::default_attr(), cpu_engine());
   if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
-  return std::make_unique<OnednnSoftmaxKernel<Primitive>>(node, pd, options);
+  return std::make_unique<onednn::SourceToDestinationKernel<Primitive>>(node, pd, options);
 }
 
 }  // namespace
