@@ -22,7 +22,9 @@ struct ValueType {
 using InferFn = std::vector<ValueType> (*)(const ir::Node& node);
 
 /// A compiled operation. Created once per node when a session loads (that is where attributes
-/// are parsed, primitives created and constant weights reordered), then run many times.
+/// are parsed, primitives created and constant weights reordered), then run many times. One
+/// kernel object is never run by two threads at once (it may keep scratch space and bound
+/// handles); different kernels may run concurrently.
 class Kernel {
  public:
   virtual ~Kernel() = default;
