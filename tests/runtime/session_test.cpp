@@ -116,3 +116,49 @@ TEST(Session, ProfilingCountsEveryStep) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// N identical 3x3 convs in a chain: the kernels' temporaries (blocked-layout copies, oneDNN
+// scratchpads) are shared, so they take as much as one conv's, not N times that.
+Session conv_chain(int count) {
+  ir::Graph g;
+  ir::Value* v = graph_input(g, "x", Shape{1, 32, 24, 24});
+  for (int i = 0; i < count; ++i) {
+    ir::Value* next = g.add_value("c" + std::to_string(i));
+    g.add_node(ir::OpKind::kConv, "conv" + std::to_string(i),
+               {v, g.add_constant("w" + std::to_string(i),
+                                  random_tensor(Shape{32, 32, 3, 3}, 10 + i, -0.1f, 0.1f))},
+               {next}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+    v = next;
+  }
+  g.outputs().push_back(v);
+  return Session(std::move(g));
+}
+
+TEST(Session, KernelScratchDoesNotGrowWithTheNumberOfKernels) {
+  Session one = conv_chain(1);
+  Session eight = conv_chain(8);
+  // A 3x3 conv runs in oneDNN's blocked layout, through temporaries in the shared space.
+  EXPECT_GE(one.scratch_bytes(), 2u * 32 * 24 * 24 * sizeof(float));
+  EXPECT_EQ(eight.scratch_bytes(), one.scratch_bytes());
+  // And sharing keeps the results right: each conv sees its own input, not a neighbour's.
+  const Tensor x = random_tensor(Shape{1, 32, 24, 24}, 5);
+  const Tensor y = eight.run(std::vector<Tensor>{x})[0];
+  Tensor expected = x;
+  for (int i = 0; i < 8; ++i) {
+    ir::Graph g;
+    ir::Value* in = graph_input(g, "x", Shape{1, 32, 24, 24});
+    ir::Value* out = g.add_value("y");
+    g.add_node(ir::OpKind::kConv, "conv",
+               {in, g.add_constant("w", random_tensor(Shape{32, 32, 3, 3}, 10 + i, -0.1f, 0.1f))},
+               {out}, {{"pads", std::vector<std::int64_t>{1, 1, 1, 1}}});
+    g.outputs().push_back(out);
+    expected = Session(std::move(g)).run(std::vector<Tensor>{expected})[0];
+  }
+  kiln::testing::expect_tensor_near(y, expected, 1e-5f, 1e-6f);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -150,9 +150,10 @@ void run_model(const RunOptions& options) {
       std::chrono::steady_clock::now() - compile_start;
   fmt::print(
       "compiled {} in {:.1f} ms: {} steps, {} threads, weights {:.1f} MiB, activation "
-      "arena {:.1f} MiB\n",
+      "arena {:.1f} MiB, kernel scratch {:.1f} MiB\n",
       options.model.model, compile_ms.count(), session.steps().size(), session.threads(),
-      session.constant_bytes() / 1048576.0, session.arena_bytes() / 1048576.0);
+      session.constant_bytes() / 1048576.0, session.arena_bytes() / 1048576.0,
+      session.scratch_bytes() / 1048576.0);
 
   std::vector<Tensor> inputs = load_inputs(options, session);
   std::vector<Tensor> outputs;

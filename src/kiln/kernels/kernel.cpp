@@ -2,6 +2,14 @@
 
 namespace kiln::kernels {
 
+std::byte* ScratchSpace::base() {
+  if (!buffer_ || allocated_ < reserved_) {
+    buffer_ = allocate_aligned(std::max<std::size_t>(reserved_, 1));
+    allocated_ = reserved_;
+  }
+  return static_cast<std::byte*>(buffer_.get());
+}
+
 const ir::Value& require_input(const ir::Node& node, std::size_t index, std::string_view what) {
   const ir::Value* value = node.input(index);
   if (value == nullptr) {

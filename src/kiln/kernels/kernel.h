@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,9 +39,30 @@ class Kernel {
   virtual std::string implementation() const = 0;
 };
 
+/// Working memory shared by the kernels of one session. A session runs its kernels one at a
+/// time, so all of them can use the same bytes for their temporaries (oneDNN scratchpads,
+/// reordered activations): each kernel reserves its size at creation and asks for the base
+/// address when it runs. Memory then grows with the largest kernel, not with the kernel count.
+class ScratchSpace {
+ public:
+  /// Makes the space at least `size_bytes` large.
+  void reserve(std::size_t size_bytes) { reserved_ = std::max(reserved_, size_bytes); }
+  /// The base address; allocates (once, or again if a reservation grew since) — a session
+  /// calls it after creating all kernels, so runs never allocate.
+  std::byte* base();
+  std::size_t size_bytes() const { return reserved_; }
+
+ private:
+  std::size_t reserved_ = 0;
+  std::size_t allocated_ = 0;
+  std::shared_ptr<void> buffer_;
+};
+
 /// Settings every kernel may read at creation.
 struct KernelOptions {
   int threads = 0;  ///< 0: all cores
+  /// Shared temporaries; null gives each kernel a private space (tests, folding).
+  std::shared_ptr<ScratchSpace> scratch;
 };
 
 /// Creates a kernel for `node` (whose values all have types) or declines, returning null and

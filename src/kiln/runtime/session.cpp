@@ -54,6 +54,7 @@ struct Session::State {
   std::vector<OutputCopy> output_copies;
   std::shared_ptr<void> arena;
   std::size_t arena_bytes = 0;
+  std::shared_ptr<kernels::ScratchSpace> scratch = std::make_shared<kernels::ScratchSpace>();
   std::size_t constant_bytes = 0;
   int threads = 1;
 
@@ -140,7 +141,9 @@ void Session::State::prepare() {
     if (!aliases_input(*node, graph)) {
       kernels::KernelChoice choice = with_context(
           [&] { return fmt::format("while preparing {}", node->describe()); },
-          [&] { return kernels::create_kernel(*node, kernels::KernelOptions{threads}); });
+          [&] {
+            return kernels::create_kernel(*node, kernels::KernelOptions{threads, scratch});
+          });
       step.kernel = std::move(choice.kernel);
       info.implementation = step.kernel->implementation();
       info.declined = std::move(choice.declined);
@@ -156,6 +159,8 @@ void Session::State::prepare() {
     steps.push_back(std::move(step));
     step_info.push_back(std::move(info));
   }
+  scratch->base();  // allocate the kernels' shared temporaries now, not in the first run
+
   // Bind slots (now at stable addresses) that follow caller buffers.
   for (Step& step : steps) {
     auto bind = [&](const ir::Value* v, Tensor* slot) {
@@ -222,6 +227,9 @@ std::size_t Session::arena_bytes() const {
 }
 std::size_t Session::constant_bytes() const {
   return state_->constant_bytes;
+}
+std::size_t Session::scratch_bytes() const {
+  return state_->scratch->size_bytes();
 }
 int Session::threads() const {
   return state_->threads;

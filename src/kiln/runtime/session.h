@@ -66,6 +66,8 @@ class Session {
   /// Bytes of the activation arena and of the constants (weights).
   std::size_t arena_bytes() const;
   std::size_t constant_bytes() const;
+  /// Bytes of the temporaries the kernels share (oneDNN scratchpads, reordered activations).
+  std::size_t scratch_bytes() const;
   int threads() const;
 
  private:

@@ -81,13 +81,38 @@ OnednnKernel::OnednnKernel(const ir::Node& node, const dnnl::primitive_desc_base
       node_description_(node.describe()),
       implementation_(std::string("onednn:") + pd.impl_info_str()),
       stream_(cpu_engine()),
-      scratchpad_(pd.scratchpad_desc()) {
-  args_[DNNL_ARG_SCRATCHPAD] = scratchpad_.memory();
+      scratch_(options.scratch ? options.scratch : std::make_shared<ScratchSpace>()) {
+  args_[DNNL_ARG_SCRATCHPAD] = scratch_memory(pd.scratchpad_desc());
+}
+
+dnnl::memory OnednnKernel::scratch_memory(const dnnl::memory::desc& desc) {
+  dnnl::memory memory(desc, cpu_engine(), nullptr);
+  scratch_memories_.emplace_back(memory, scratch_bytes_);
+  const std::size_t size =
+      (desc.get_size() + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  scratch_bytes_ += size;
+  scratch_->reserve(scratch_bytes_);
+  return memory;
+}
+
+ReorderStep OnednnKernel::make_reorder(const dnnl::memory& src, const dnnl::memory& dst) {
+  const dnnl::reorder::primitive_desc pd(cpu_engine(), src.get_desc(), cpu_engine(), dst.get_desc(),
+                                         default_attr());
+  ReorderStep step;
+  step.primitive = dnnl::reorder(pd);
+  step.args = {{DNNL_ARG_FROM, src},
+               {DNNL_ARG_TO, dst},
+               {DNNL_ARG_SCRATCHPAD, scratch_memory(pd.scratchpad_desc())}};
+  return step;
 }
 
 void OnednnKernel::execute(const dnnl::primitive& primitive,
                            const std::unordered_map<int, dnnl::memory>& args) {
   const ScopedThreads threads(threads_);
+  // The shared space may have been allocated or moved since creation: point every temporary
+  // at its place (a handful of pointer stores).
+  std::byte* base = scratch_->base();
+  for (auto& [memory, offset] : scratch_memories_) memory.set_data_handle(base + offset);
   try {
     primitive.execute(stream_, args);
     stream_.wait();
@@ -95,14 +120,6 @@ void OnednnKernel::execute(const dnnl::primitive& primitive,
     throw_internal_error("{}: oneDNN ({}) failed: {}", node_description_, implementation_,
                          e.what());
   }
-}
-
-ReorderStep::ReorderStep(const dnnl::memory& src, const dnnl::memory& dst) {
-  const dnnl::reorder::primitive_desc pd(cpu_engine(), src.get_desc(), cpu_engine(), dst.get_desc(),
-                                         default_attr());
-  primitive = dnnl::reorder(pd);
-  scratchpad = OwnedMemory(pd.scratchpad_desc());
-  args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}, {DNNL_ARG_SCRATCHPAD, scratchpad.memory()}};
 }
 
 }  // namespace kiln::kernels::cpu::onednn

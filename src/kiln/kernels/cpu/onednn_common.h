@@ -87,8 +87,18 @@ inline void bind(dnnl::memory& memory, const Tensor& tensor) {
   memory.set_data_handle(const_cast<void*>(tensor.raw()));
 }
 
+/// A reorder between a tensor in kiln's plain layout and a buffer in the layout a primitive
+/// chose, prepared at creation (OnednnKernel::make_reorder).
+struct ReorderStep {
+  explicit operator bool() const { return static_cast<bool>(primitive); }
+
+  dnnl::reorder primitive;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
 /// What every oneDNN kernel shares: the node's name for errors, its implementation string, a
-/// stream, the scratchpad, and the run-time argument map of the main primitive.
+/// stream, its temporaries in the session's shared scratch space, and the run-time argument map
+/// of the main primitive.
 class OnednnKernel : public Kernel {
  public:
   std::string implementation() const override { return implementation_; }
@@ -96,6 +106,12 @@ class OnednnKernel : public Kernel {
  protected:
   OnednnKernel(const ir::Node& node, const dnnl::primitive_desc_base& pd,
                const KernelOptions& options);
+
+  /// A memory object for a temporary of layout `desc`, placed in the shared scratch space (its
+  /// address is set before every primitive runs, as the space is allocated after creation).
+  dnnl::memory scratch_memory(const dnnl::memory::desc& desc);
+  /// A reorder from `src` to `dst`, with its scratchpad in the shared space.
+  ReorderStep make_reorder(const dnnl::memory& src, const dnnl::memory& dst);
 
   /// Runs a primitive on its arguments (the main one on args_); a dnnl::error becomes an
   /// internal kiln::Error naming the node.
@@ -106,8 +122,12 @@ class OnednnKernel : public Kernel {
   std::string node_description_;
   std::string implementation_;
   dnnl::stream stream_;
-  OwnedMemory scratchpad_;
   std::unordered_map<int, dnnl::memory> args_;
+
+ private:
+  std::shared_ptr<ScratchSpace> scratch_;
+  std::size_t scratch_bytes_ = 0;  // this kernel's part of the space
+  std::vector<std::pair<dnnl::memory, std::size_t>> scratch_memories_;  // and their offsets
 };
 
 /// A kernel that runs one primitive reading input 0 and writing output 0, both in kiln's plain
@@ -134,18 +154,6 @@ class SourceToDestinationKernel final : public OnednnKernel {
   Primitive primitive_;
   dnnl::memory src_;
   dnnl::memory dst_;
-};
-
-/// A reorder between a tensor in kiln's plain layout and a buffer in the layout a primitive
-/// chose, prepared at creation. `plain` is a memory whose handle the kernel sets per run.
-struct ReorderStep {
-  ReorderStep() = default;
-  ReorderStep(const dnnl::memory& src, const dnnl::memory& dst);
-  explicit operator bool() const { return static_cast<bool>(primitive); }
-
-  dnnl::reorder primitive;
-  OwnedMemory scratchpad;
-  std::unordered_map<int, dnnl::memory> args;
 };
 
 /// Creates a kernel with `make` under the options' thread count, turning a dnnl::error (no

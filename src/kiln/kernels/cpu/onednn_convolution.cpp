@@ -18,7 +18,6 @@ namespace {
 
 using dnnl::memory;
 using onednn::cpu_engine;
-using onednn::OwnedMemory;
 using onednn::PreparedConstant;
 using onednn::ReorderStep;
 using reference::ConvParams;
@@ -113,17 +112,17 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
     if (src_md == src_plain) {
       args_[DNNL_ARG_SRC] = src_user_;
     } else {
-      src_blocked_ = OwnedMemory(src_md);
-      args_[DNNL_ARG_SRC] = src_blocked_.memory();
-      src_reorder_ = ReorderStep(src_user_, src_blocked_.memory());
+      const memory src_blocked = scratch_memory(src_md);
+      args_[DNNL_ARG_SRC] = src_blocked;
+      src_reorder_ = make_reorder(src_user_, src_blocked);
     }
     const memory::desc dst_md = conv_.pd.dst_desc();
     if (dst_md == dst_plain) {
       args_[DNNL_ARG_DST] = dst_user_;
     } else {
-      dst_blocked_ = OwnedMemory(dst_md);
-      args_[DNNL_ARG_DST] = dst_blocked_.memory();
-      dst_reorder_ = ReorderStep(dst_blocked_.memory(), dst_user_);
+      const memory dst_blocked = scratch_memory(dst_md);
+      args_[DNNL_ARG_DST] = dst_blocked;
+      dst_reorder_ = make_reorder(dst_blocked, dst_user_);
     }
 
     const ir::Value& w = *node.input(1);
@@ -161,8 +160,6 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
   ConvPrimitive conv_;
   memory src_user_;
   memory dst_user_;
-  OwnedMemory src_blocked_;
-  OwnedMemory dst_blocked_;
   ReorderStep src_reorder_;
   ReorderStep dst_reorder_;
   PreparedConstant weights_;
