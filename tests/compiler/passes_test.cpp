@@ -251,3 +251,45 @@ TEST(FuseGelu, LeavesAChainWhoseIntermediateIsUsedElsewhere) {
 
 }  // namespace
 }  // namespace kiln::compiler
+
+namespace kiln::compiler {
+namespace {
+
+TEST(FuseSilu, ReplacesSigmoidTimesInputInEitherOrder) {
+  for (bool sigmoid_first : {false, true}) {
+    ir::Graph g;
+    ir::Value* x = graph_input(g, "x", Shape{2, 7});
+    ir::Value* s = g.add_value("s");
+    ir::Value* y = g.add_value("y");
+    g.add_node(ir::OpKind::kSigmoid, "sigmoid", {x}, {s});
+    g.add_node(ir::OpKind::kMul, "mul", sigmoid_first ? std::vector{s, x} : std::vector{x, s}, {y});
+    g.outputs().push_back(y);
+    Session session(std::move(g));
+    ASSERT_EQ(session.graph().node_count(), 1u) << session.graph().to_string();
+    EXPECT_EQ(session.graph().nodes()[0]->op(), ir::OpKind::kSilu);
+    const Tensor input = random_tensor(Shape{2, 7}, 4, -30.f, 30.f);
+    const Tensor out = session.run(std::vector<Tensor>{input})[0];
+    for (int i = 0; i < 14; ++i) {
+      const double v = input.data<float>()[i];
+      EXPECT_NEAR(out.data<float>()[i], v / (1 + std::exp(-v)), 1e-5 * (1 + std::fabs(v)));
+    }
+  }
+}
+
+TEST(FuseSilu, LeavesASigmoidThatIsUsedElsewhereOrMultipliesSomethingElse) {
+  ir::Graph g;
+  ir::Value* x = graph_input(g, "x", Shape{3});
+  ir::Value* z = graph_input(g, "z", Shape{3});
+  ir::Value* s = g.add_value("s");
+  ir::Value* y = g.add_value("y");
+  g.add_node(ir::OpKind::kSigmoid, "sigmoid", {x}, {s});
+  g.add_node(ir::OpKind::kMul, "mul", {z, s}, {y});  // a gate on another tensor: not SiLU
+  g.outputs().push_back(y);
+  PassContext context;
+  compile(g, CompileOptions{}, context);
+  EXPECT_EQ(count_ops(g, ir::OpKind::kSilu), 0u);
+  EXPECT_EQ(count_ops(g, ir::OpKind::kSigmoid), 1u);
+}
+
+}  // namespace
+}  // namespace kiln::compiler

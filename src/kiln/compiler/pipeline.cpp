@@ -16,6 +16,7 @@ void compile(ir::Graph& graph, const CompileOptions& options, PassContext& conte
   if (options.fold_batchnorm) pipeline.push_back(passes::make_fold_batchnorm_into_conv());
   // After folding: the GELU's constants (sqrt 2, 1, 0.5) may come out of Constant chains.
   pipeline.push_back(passes::make_fuse_gelu());
+  pipeline.push_back(passes::make_fuse_silu());
   // Last, so that whatever the rewrites above orphaned is dropped.
   pipeline.push_back(passes::make_eliminate_dead_nodes());
 

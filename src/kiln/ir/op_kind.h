@@ -90,6 +90,7 @@ enum OpTrait : std::uint32_t {
   X(Shape, kShapeOnly)                                           \
   X(Sigmoid, kElementwise | kUnary)                              \
   X(Sign, kElementwise | kUnary)                                 \
+  X(Silu, kElementwise | kUnary) /* kiln: fused x * sigmoid(x) */\
   X(Sin, kElementwise | kUnary)                                  \
   X(Size, kShapeOnly)                                            \
   X(Slice, kNoTraits)                                            \

@@ -426,7 +426,7 @@ constexpr HandlerEntry kHandlers[] = {
 // become kiln ops of another name.
 constexpr std::string_view kImportedAsOtherOps[] = {"Constant", "Dropout", "Upsample"};
 // kiln ops that ONNX (up to opset 17) has not: created by kiln's own passes only.
-constexpr std::string_view kKilnOnlyOps[] = {"Gelu"};
+constexpr std::string_view kKilnOnlyOps[] = {"Gelu", "Silu"};
 
 }  // namespace
 

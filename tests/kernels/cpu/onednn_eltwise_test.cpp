@@ -21,6 +21,7 @@ TEST(OnednnEltwise, ActivationsMatchTheReference) {
       {OpKind::kRelu, {}, -5, 5},
       {OpKind::kLeakyRelu, {{"alpha", float_attr(0.2f)}}, -5, 5},
       {OpKind::kSigmoid, {}, -30, 30},
+      {OpKind::kSilu, {}, -30, 30},
       {OpKind::kTanh, {}, -12, 12},
       {OpKind::kElu, {{"alpha", float_attr(0.7f)}}, -10, 5},
       {OpKind::kExp, {}, -20, 20},
@@ -41,7 +42,7 @@ TEST(OnednnEltwise, ExtremeInputsMatchTheReference) {
   // Where exp overflows or underflows, the approximations must saturate as the reference does.
   const Tensor x = make_tensor<float>(
       {13}, {-1000, -100, -88, -30, -1e-3f, -0.f, 0, 1e-3f, 30, 88, 89, 100, 1000});
-  for (OpKind op : {OpKind::kRelu, OpKind::kSigmoid, OpKind::kTanh, OpKind::kElu,
+  for (OpKind op : {OpKind::kRelu, OpKind::kSigmoid, OpKind::kSilu, OpKind::kTanh, OpKind::kElu,
                     OpKind::kHardSwish, OpKind::kGelu, OpKind::kExp}) {
     SCOPED_TRACE(std::string(ir::op_name(op)));
     SingleNodeGraph graph(op, {runtime_input(x)});

@@ -16,6 +16,8 @@ std::unique_ptr<Pass> make_eliminate_identity();
 std::unique_ptr<Pass> make_eliminate_dead_nodes();
 /// Replaces the exported erf-GELU chain (Div, Erf, Add, Mul, Mul) by one Gelu node.
 std::unique_ptr<Pass> make_fuse_gelu();
+/// Replaces Mul(x, Sigmoid(x)) by one Silu node.
+std::unique_ptr<Pass> make_fuse_silu();
 /// Folds an inference BatchNormalization into the Conv that alone feeds it.
 std::unique_ptr<Pass> make_fold_batchnorm_into_conv();
 

@@ -46,6 +46,7 @@ std::span<const NamedFactory> cpu_kernel_factories(ir::OpKind op) {
     case OpKind::kLeakyRelu:
     case OpKind::kRelu:
     case OpKind::kSigmoid:
+    case OpKind::kSilu:
     case OpKind::kSqrt:
     case OpKind::kTanh:
       return kEltwise;

@@ -49,6 +49,9 @@ std::optional<EltwiseAlgorithm> eltwise_algorithm(const ir::Node& node) {
     // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6, ONNX's with its fixed alpha 1/6, beta 1/2.
     case ir::OpKind::kHardSwish:
       return EltwiseAlgorithm{algorithm::eltwise_hardswish};
+    // oneDNN's swish is x * sigmoid(alpha * x).
+    case ir::OpKind::kSilu:
+      return EltwiseAlgorithm{algorithm::eltwise_swish, 1.f};
     case ir::OpKind::kGelu:
       return EltwiseAlgorithm{node.attr_string("approximate", "none") == "tanh"
                                   ? algorithm::eltwise_gelu_tanh

@@ -44,7 +44,7 @@ std::unique_ptr<Kernel> make_onednn_softmax(const ir::Node& node, const KernelOp
                                             std::string& why_not);
 
 /// Unary float32 ops oneDNN computes with kiln's semantics and accuracy: Abs, Elu, Exp, Gelu,
-/// HardSwish, LeakyRelu, Relu, Sigmoid, Sqrt, Tanh.
+/// HardSwish, LeakyRelu, Relu, Sigmoid, Silu, Sqrt, Tanh.
 std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOptions& options,
                                             std::string& why_not);
 

@@ -86,6 +86,11 @@ struct SigmoidOp {
     return e / (1.f + e);
   }
 };
+// x * sigmoid(x) (SiLU, Swish-1), what EfficientNet writes as Sigmoid then Mul.
+struct SiluOp {
+  static constexpr std::int64_t kCost = 8;
+  float operator()(float x) const { return x * SigmoidOp{}(x); }
+};
 struct SoftplusOp {
   static constexpr std::int64_t kCost = 16;
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), which never overflows.
@@ -276,6 +281,7 @@ void define_unary_ops(OpDefinitionTable& table) {
   define_unary<TanhOp, float>(table, OpKind::kTanh);
   define_unary<ReluOp, float>(table, OpKind::kRelu);
   define_unary<SigmoidOp, float>(table, OpKind::kSigmoid);
+  define_unary<SiluOp, float>(table, OpKind::kSilu);
   define_unary<SoftplusOp, float>(table, OpKind::kSoftplus);
   define_unary<LeakyReluOp, float>(table, OpKind::kLeakyRelu);
   define_unary<EluOp, float>(table, OpKind::kElu);

@@ -8,7 +8,7 @@ namespace kiln::kernels::reference {
 
 /// Abs Add And Cast Ceil Clip Cos Div Elu Equal Erf Exp Floor Gelu Greater GreaterOrEqual
 /// HardSigmoid HardSwish LeakyRelu Less LessOrEqual Log Max Mean Min Mul Neg Not Or PRelu Pow
-/// Reciprocal Relu Round Sigmoid Sign Sin Softplus Sqrt Sub Sum Tanh Where
+/// Reciprocal Relu Round Sigmoid Sign Silu Sin Softplus Sqrt Sub Sum Tanh Where
 void define_elementwise_ops(OpDefinitionTable& table);
 /// ArgMax LayerNormalization LogSoftmax ReduceL2 ReduceMax ReduceMean ReduceMin ReduceProd
 /// ReduceSum Softmax TopK
