@@ -23,8 +23,8 @@ void run_info(const ModelOptions& options) {
   onnx::ImportedModel model = onnx::import_model(options.model, session_options.import);
   // Parameters and the op histogram describe the file as exported; MACs need the shapes that
   // only compilation knows.
-  const compiler::ModelStatistics as_exported = compiler::compute_statistics(model.graph);
-  const std::size_t exported_nodes = model.graph.node_count();
+  const compiler::ModelStatistics as_imported = compiler::compute_statistics(model.graph);
+  const std::size_t imported_nodes = model.graph.node_count();
   compiler::PassContext context;
   context.reference_shapes = &model.onnx_inferred_shapes;
   with_context([&] { return fmt::format("while compiling '{}'", options.model); },
@@ -36,14 +36,15 @@ void run_info(const ModelOptions& options) {
              model.producer.empty() ? "unknown" : model.producer, model.ir_version, model.opset);
   print_signature("inputs", model.graph.inputs());
   print_signature("outputs", model.graph.outputs());
-  fmt::print("parameters: {} ({:.2f} M)\n", as_exported.parameters,
-             static_cast<double>(as_exported.parameters) / 1e6);
+  fmt::print(
+      "parameters: {} ({:.2f} M floating-point constants: weights, biases, BatchNorm statistics)\n",
+      as_imported.parameters, static_cast<double>(as_imported.parameters) / 1e6);
   fmt::print("MACs:       {} ({:.3f} G) at this input shape\n", compiled.macs,
              static_cast<double>(compiled.macs) / 1e9);
-  fmt::print("nodes:      {} as exported, {} after compilation\n", exported_nodes,
-             model.graph.node_count());
-  fmt::print("ops as exported:\n");
-  for (const auto& [op, count] : as_exported.op_histogram) fmt::print("  {:<24} {}\n", op, count);
+  fmt::print("nodes:      {} imported (Constant nodes become weights), {} after compilation\n",
+             imported_nodes, model.graph.node_count());
+  fmt::print("ops as imported:\n");
+  for (const auto& [op, count] : as_imported.op_histogram) fmt::print("  {:<24} {}\n", op, count);
 }
 
 }  // namespace
