@@ -32,19 +32,25 @@ void fill_bias(float* dst, std::int64_t count, const float* bias, std::int64_t c
   std::fill(dst, dst + count, bias != nullptr ? bias[channel] : 0.f);
 }
 
-class ConvKernel final : public Kernel {
+// Conv and ConvTranspose both compute whole output planes (one output channel of one sample)
+// independently, so threads split the planes and need no synchronisation. `Derived` provides
+// compute_plane(src, weights, bias, dst, n, oc).
+template <typename Derived>
+class OutputPlaneKernel : public Kernel {
  public:
-  ConvKernel(ConvParams params, int threads) : p_(std::move(params)), g_(p_), threads_(threads) {}
+  OutputPlaneKernel(ConvParams params, int threads)
+      : p_(std::move(params)), g_(p_), threads_(threads) {}
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const float* src = inputs[0].data<float>();
     const float* weights = inputs[1].data<float>();
     const float* bias = p_.has_bias ? inputs[2].data<float>() : nullptr;
     float* dst = outputs[0].data<float>();
+    const auto& self = static_cast<const Derived&>(*this);
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads_)
     for (std::int64_t n = 0; n < p_.batch; ++n) {
       for (std::int64_t oc = 0; oc < p_.out_channels; ++oc) {
-        compute_plane(src, weights, bias, dst, n, oc);
+        self.compute_plane(src, weights, bias, dst, n, oc);
       }
     }
   }
@@ -53,7 +59,16 @@ class ConvKernel final : public Kernel {
     return "reference";
   }
 
- private:
+ protected:
+  ConvParams p_;
+  Geometry3d g_;
+  int threads_;
+};
+
+class ConvKernel final : public OutputPlaneKernel<ConvKernel> {
+ public:
+  using OutputPlaneKernel::OutputPlaneKernel;
+
   // Output plane (n, oc): bias, then every tap of every input channel of the group.
   void compute_plane(const float* src, const float* weights, const float* bias, float* dst,
                      std::int64_t n, std::int64_t oc) const {
@@ -93,37 +108,14 @@ class ConvKernel final : public Kernel {
       }
     }
   }
-
-  ConvParams p_;
-  Geometry3d g_;
-  int threads_;
 };
 
-// Each input position scatters into the outputs it reaches; a thread owns whole output planes
-// (one output channel of one sample), so the scatter needs no synchronisation.
-class ConvTransposeKernel final : public Kernel {
+// Each input position scatters into the outputs it reaches; a thread owns whole output planes,
+// so the scatter needs no synchronisation.
+class ConvTransposeKernel final : public OutputPlaneKernel<ConvTransposeKernel> {
  public:
-  ConvTransposeKernel(ConvParams params, int threads)
-      : p_(std::move(params)), g_(p_), threads_(threads) {}
+  using OutputPlaneKernel::OutputPlaneKernel;
 
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    const float* src = inputs[0].data<float>();
-    const float* weights = inputs[1].data<float>();
-    const float* bias = p_.has_bias ? inputs[2].data<float>() : nullptr;
-    float* dst = outputs[0].data<float>();
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads_)
-    for (std::int64_t n = 0; n < p_.batch; ++n) {
-      for (std::int64_t oc = 0; oc < p_.out_channels; ++oc) {
-        compute_plane(src, weights, bias, dst, n, oc);
-      }
-    }
-  }
-
-  std::string implementation() const override {
-    return "reference";
-  }
-
- private:
   void compute_plane(const float* src, const float* weights, const float* bias, float* dst,
                      std::int64_t n, std::int64_t oc) const {
     const std::int64_t ic_per_group = p_.in_channels_per_group();
@@ -166,10 +158,6 @@ class ConvTransposeKernel final : public Kernel {
       }
     }
   }
-
-  ConvParams p_;
-  Geometry3d g_;
-  int threads_;
 };
 
 std::vector<ValueType> infer_conv(const ir::Node& node) {
