@@ -38,8 +38,8 @@ void fold(ir::Graph& graph, ir::Node& node) {
     } else if (in->is_constant()) {
       inputs.push_back(in->constant());
     } else {
-      // Shape-only ops read just the type; give them a tensor of the right type.
-      inputs.emplace_back(in->dtype(), in->shape());
+      // Shape-only ops read just the type: a view without data carries it, allocating nothing.
+      inputs.push_back(Tensor::view(in->dtype(), in->shape(), nullptr));
     }
   }
   std::vector<Tensor> outputs;
