@@ -15,6 +15,7 @@ constexpr NamedFactory kPool[] = {{"onednn", make_onednn_pool}};
 constexpr NamedFactory kBatchNorm[] = {{"onednn", make_onednn_batch_norm}};
 constexpr NamedFactory kEltwise[] = {{"onednn", make_onednn_eltwise}};
 constexpr NamedFactory kSoftmax[] = {{"onednn", make_onednn_softmax}};
+constexpr NamedFactory kBinary[] = {{"onednn", make_onednn_binary}};
 
 }  // namespace
 
@@ -35,6 +36,11 @@ std::span<const NamedFactory> cpu_kernel_factories(ir::OpKind op) {
       return kPool;
     case OpKind::kBatchNormalization:
       return kBatchNorm;
+    case OpKind::kAdd:
+    case OpKind::kDiv:
+    case OpKind::kMul:
+    case OpKind::kSub:
+      return kBinary;
     case OpKind::kLogSoftmax:
     case OpKind::kSoftmax:
       return kSoftmax;

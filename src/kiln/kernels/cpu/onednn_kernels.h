@@ -39,6 +39,10 @@ std::unique_ptr<Kernel> make_onednn_pool(const ir::Node& node, const KernelOptio
 std::unique_ptr<Kernel> make_onednn_batch_norm(const ir::Node& node, const KernelOptions& options,
                                                std::string& why_not);
 
+/// Add, Sub, Mul, Div (float32; one operand with the output's shape, the other broadcast).
+std::unique_ptr<Kernel> make_onednn_binary(const ir::Node& node, const KernelOptions& options,
+                                           std::string& why_not);
+
 /// Softmax and LogSoftmax over one axis, float32.
 std::unique_ptr<Kernel> make_onednn_softmax(const ir::Node& node, const KernelOptions& options,
                                             std::string& why_not);
