@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kiln/core/error.h"
 #include "kiln/core/tensor.h"
 #include "kiln/ir/graph.h"
 #include "kiln/kernels/kernel.h"
@@ -39,6 +41,11 @@ Tensor make_tensor(Shape shape, std::vector<T> values) {
   EXPECT_EQ(static_cast<std::int64_t>(values.size()), t.numel()) << "test data size";
   std::copy(values.begin(), values.end(), t.data<T>());
   return t;
+}
+
+/// A float32 tensor from values (shorthand for the many small hand-computed cases).
+inline Tensor f32(Shape shape, std::vector<float> values) {
+  return make_tensor<float>(std::move(shape), std::move(values));
 }
 
 /// Deterministic pseudo-random floats in [lo, hi).
@@ -116,6 +123,27 @@ inline std::vector<Tensor> run_reference(ir::OpKind op, std::vector<NodeInput> i
                                          std::size_t output_count = 1) {
   SingleNodeGraph g(op, std::move(inputs), std::move(attributes), output_count);
   return g.run();
+}
+
+/// Runs `op` with the reference kernel and returns its first output (empty when it declined).
+inline Tensor run1(ir::OpKind op, std::vector<NodeInput> inputs, ir::Attributes attributes = {}) {
+  std::vector<Tensor> outputs = run_reference(op, std::move(inputs), std::move(attributes));
+  return outputs.empty() ? Tensor() : outputs[0];
+}
+
+/// Expects `body` to throw a user kiln::Error whose message contains `node` (by default the
+/// node under test's name) and `fragment`.
+inline void expect_node_error(const std::function<void()>& body, const std::string& fragment,
+                              const std::string& node = "node 'node_under_test'") {
+  try {
+    body();
+    ADD_FAILURE() << "expected a kiln::Error mentioning '" << fragment << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUser) << e.what();
+    const std::string text = e.what();
+    EXPECT_NE(text.find(node), std::string::npos) << text;
+    EXPECT_NE(text.find(fragment), std::string::npos) << text;
+  }
 }
 
 /// Expects equal dtype and shape and |a-b| <= atol + rtol*|b| for every element (b = expected).

@@ -16,10 +16,13 @@ namespace {
 using ir::OpKind;
 using kiln::testing::absent_input;
 using kiln::testing::constant_input;
+using kiln::testing::expect_node_error;
 using kiln::testing::expect_tensor_near;
+using kiln::testing::f32;
 using kiln::testing::make_tensor;
 using kiln::testing::NodeInput;
 using kiln::testing::random_tensor;
+using kiln::testing::run1;
 using kiln::testing::run_reference;
 using kiln::testing::runtime_input;
 using kiln::testing::SingleNodeGraph;
@@ -28,9 +31,6 @@ using ::testing::HasSubstr;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor f32(Shape shape, std::vector<float> values) {
-  return make_tensor<float>(shape, values);
-}
 Tensor i64(Shape shape, std::vector<std::int64_t> values) {
   return make_tensor<std::int64_t>(shape, values);
 }
@@ -39,24 +39,6 @@ Tensor i32(Shape shape, std::vector<std::int32_t> values) {
 }
 Tensor boolean(Shape shape, std::vector<bool> values) {
   return make_tensor<bool>(shape, values);
-}
-
-Tensor run1(OpKind op, std::vector<NodeInput> inputs, ir::Attributes attributes = {}) {
-  std::vector<Tensor> outputs = run_reference(op, std::move(inputs), std::move(attributes));
-  return outputs.empty() ? Tensor() : outputs[0];
-}
-
-// Expects `body` to throw a user Error whose message names the node under test and contains
-// `fragment`.
-void expect_node_error(const std::function<void()>& body, const std::string& fragment) {
-  try {
-    body();
-    ADD_FAILURE() << "expected a kiln::Error mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kUser) << e.what();
-    EXPECT_THAT(e.what(), HasSubstr("node 'node_under_test'"));
-    EXPECT_THAT(e.what(), HasSubstr(fragment));
-  }
 }
 
 // Applies `f` in double to every element of a float tensor.

@@ -27,20 +27,6 @@ inline ir::Attribute string_attr(std::string value) {
   return value;
 }
 
-/// Expects `body` to throw a user kiln::Error that names the node under test and contains
-/// `fragment`.
-inline void expect_node_error(const std::function<void()>& body, const std::string& fragment) {
-  try {
-    body();
-    ADD_FAILURE() << "expected a kiln::Error containing '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kUser) << e.what();
-    const std::string text = e.what();
-    EXPECT_NE(text.find("node 'node_under_test'"), std::string::npos) << text;
-    EXPECT_NE(text.find(fragment), std::string::npos) << text;
-  }
-}
-
 /// Expects a graph with this node to fail shape inference with a user error.
 inline void expect_infer_error(ir::OpKind op, std::vector<NodeInput> inputs,
                                ir::Attributes attributes, const std::string& fragment) {

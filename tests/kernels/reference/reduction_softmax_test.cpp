@@ -15,33 +15,16 @@ namespace {
 using ir::OpKind;
 using kiln::testing::absent_input;
 using kiln::testing::constant_input;
+using kiln::testing::expect_node_error;
 using kiln::testing::expect_tensor_near;
+using kiln::testing::f32;
 using kiln::testing::make_tensor;
 using kiln::testing::NodeInput;
 using kiln::testing::random_tensor;
+using kiln::testing::run1;
 using kiln::testing::run_reference;
 using kiln::testing::runtime_input;
 using ::testing::HasSubstr;
-
-Tensor f32(Shape shape, std::vector<float> values) {
-  return make_tensor<float>(shape, values);
-}
-
-Tensor run1(OpKind op, std::vector<NodeInput> inputs, ir::Attributes attributes = {}) {
-  std::vector<Tensor> outputs = run_reference(op, std::move(inputs), std::move(attributes));
-  return outputs.empty() ? Tensor() : outputs[0];
-}
-
-void expect_node_error(const std::function<void()>& body, const std::string& fragment) {
-  try {
-    body();
-    ADD_FAILURE() << "expected a kiln::Error mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kUser) << e.what();
-    EXPECT_THAT(e.what(), HasSubstr("node 'node_under_test'"));
-    EXPECT_THAT(e.what(), HasSubstr(fragment));
-  }
-}
 
 // Softmax (or its log) along `axis` in double, the textbook way.
 Tensor naive_softmax(const Tensor& x, std::int64_t axis, bool log) {

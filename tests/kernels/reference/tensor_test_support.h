@@ -20,19 +20,6 @@ inline const std::vector<DType> kAllDTypes = {DType::kFloat32, DType::kFloat16, 
                                               DType::kInt64,   DType::kInt32,   DType::kInt8,
                                               DType::kUInt8,   DType::kBool};
 
-/// Runs `body`, expecting a user kiln::Error whose message names the node under test and
-/// contains `needle`.
-inline void expect_node_error(const std::function<void()>& body, const std::string& needle) {
-  try {
-    body();
-    ADD_FAILURE() << "expected an error mentioning '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kUser) << e.what();
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("node 'node_under_test'"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr(needle));
-  }
-}
-
 /// An int64 constant list, the form of shape-like inputs.
 inline Tensor int64s(std::vector<std::int64_t> values) {
   const auto n = static_cast<std::int64_t>(values.size());
