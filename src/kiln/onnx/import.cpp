@@ -335,7 +335,7 @@ void check_supported_ops(const GraphProto& graph, std::int64_t opset) {
   const NodeProto* first = nullptr;
   std::vector<std::string> others;
   for (const NodeProto& node : graph.node()) {
-    if (node.op_type() == "Constant" || is_supported_onnx_op(node.op_type())) continue;
+    if (is_supported_onnx_op(node.op_type())) continue;
     if (first == nullptr) {
       first = &node;
     } else if (node.op_type() != first->op_type() &&
