@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "testing/single_node.h"
 
 namespace kiln {
@@ -158,6 +160,37 @@ TEST(Session, KernelScratchDoesNotGrowWithTheNumberOfKernels) {
     expected = Session(std::move(g)).run(std::vector<Tensor>{expected})[0];
   }
   kiln::testing::expect_tensor_near(y, expected, 1e-5f, 1e-6f);
+}
+
+// Streams: sessions made by share_weights() run at the same time on their own threads, give
+// the same results as the original, and add no copy of the (reordered) weights.
+TEST(Session, SharedWeightSessionsRunConcurrently) {
+  Session first = conv_chain(4);
+  const std::size_t prepared = first.prepared_constant_bytes();
+  EXPECT_GE(prepared, 4u * 32 * 32 * 3 * 3 * sizeof(float));  // blocked copies of the weights
+  std::vector<Session> streams;
+  for (int i = 0; i < 3; ++i) streams.push_back(first.share_weights(1));
+  EXPECT_EQ(first.prepared_constant_bytes(), prepared);
+  EXPECT_EQ(streams[0].threads(), 1);
+  EXPECT_EQ(&streams[0].graph(), &first.graph());
+
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> expected;
+  for (int i = 0; i < 3; ++i) {
+    inputs.push_back(random_tensor(Shape{1, 32, 24, 24}, 40 + i));
+    expected.push_back(first.run(std::vector<Tensor>{inputs.back()})[0]);
+  }
+  std::vector<Tensor> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        results[i] = streams[i].run(std::vector<Tensor>{inputs[i]})[0];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < 3; ++i) kiln::testing::expect_tensor_near(results[i], expected[i], 0, 0);
 }
 
 }  // namespace

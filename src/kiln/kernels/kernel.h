@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kiln/core/tensor.h"
@@ -58,11 +62,38 @@ class ScratchSpace {
   std::shared_ptr<void> buffer_;
 };
 
+/// Constants that kernels prepared (weights reordered into a blocked layout), shared between the
+/// sessions of one compiled model so that K concurrent streams hold one copy of the weights, not
+/// K. An entry is found by the source constant's address and a description of the layout; the
+/// entry keeps its source alive, so an address cannot be reused by another constant while the
+/// cache lives. Thread-safe.
+class ConstantCache {
+ public:
+  /// The prepared bytes for (`source`, `layout`): made by `prepare` (which returns a buffer of
+  /// `size_bytes`) the first time, shared afterwards.
+  std::shared_ptr<void> get_or_prepare(const Tensor& source, std::string_view layout,
+                                       std::size_t size_bytes,
+                                       const std::function<std::shared_ptr<void>()>& prepare);
+  /// Bytes of all prepared constants.
+  std::size_t size_bytes() const;
+
+ private:
+  struct Entry {
+    Tensor source;
+    std::shared_ptr<void> prepared;
+    std::size_t size_bytes = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::pair<const void*, std::string>, Entry, std::less<>> entries_;
+};
+
 /// Settings every kernel may read at creation.
 struct KernelOptions {
   int threads = 0;  ///< 0: all cores
   /// Shared temporaries; null gives each kernel a private space (tests, folding).
   std::shared_ptr<ScratchSpace> scratch;
+  /// Prepared constants shared with other sessions of the same model; null: private copies.
+  std::shared_ptr<ConstantCache> constants;
 };
 
 /// Creates a kernel for `node` (whose values all have types) or declines, returning null and

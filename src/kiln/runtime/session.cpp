@@ -44,7 +44,7 @@ struct Binding {
 }  // namespace
 
 struct Session::State {
-  ir::Graph graph;
+  std::shared_ptr<const ir::Graph> graph;  // compiled; shared by share_weights() sessions
   SessionOptions options;
   std::vector<TensorSignature> inputs;
   std::vector<TensorSignature> outputs;
@@ -55,6 +55,7 @@ struct Session::State {
   std::shared_ptr<void> arena;
   std::size_t arena_bytes = 0;
   std::shared_ptr<kernels::ScratchSpace> scratch = std::make_shared<kernels::ScratchSpace>();
+  std::shared_ptr<kernels::ConstantCache> constants = std::make_shared<kernels::ConstantCache>();
   std::size_t constant_bytes = 0;
   int threads = 1;
 
@@ -73,6 +74,7 @@ bool aliases_input(const ir::Node& node, const ir::Graph& graph) {
 }  // namespace
 
 void Session::State::prepare() {
+  const ir::Graph& graph = *this->graph;
   threads = options.threads > 0 ? options.threads : omp_get_num_procs();
   for (const ir::Value* in : graph.inputs())
     inputs.push_back({in->name(), in->dtype(), in->shape()});
@@ -139,11 +141,12 @@ void Session::State::prepare() {
     step.node = node;
     StepInfo info{node->name(), std::string(node->op_name()), "alias", {}, 0, 0};
     if (!aliases_input(*node, graph)) {
-      kernels::KernelChoice choice = with_context(
-          [&] { return fmt::format("while preparing {}", node->describe()); },
-          [&] {
-            return kernels::create_kernel(*node, kernels::KernelOptions{threads, scratch});
-          });
+      kernels::KernelChoice choice =
+          with_context([&] { return fmt::format("while preparing {}", node->describe()); },
+                       [&] {
+                         return kernels::create_kernel(
+                             *node, kernels::KernelOptions{threads, scratch, constants});
+                       });
       step.kernel = std::move(choice.kernel);
       info.implementation = step.kernel->implementation();
       info.declined = std::move(choice.declined);
@@ -198,12 +201,24 @@ Session Session::from_onnx(const std::filesystem::path& path, const SessionOptio
 Session::Session(ir::Graph graph, const SessionOptions& options,
                  const std::map<std::string, Shape, std::less<>>* reference_shapes)
     : state_(std::make_unique<State>()) {
-  state_->graph = std::move(graph);
   state_->options = options;
   compiler::PassContext context;
   context.reference_shapes = reference_shapes;
-  compiler::compile(state_->graph, options.compile, context);
+  compiler::compile(graph, options.compile, context);
+  state_->graph = std::make_shared<const ir::Graph>(std::move(graph));
   state_->prepare();
+}
+
+Session::Session(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Session Session::share_weights(int threads) const {
+  auto state = std::make_unique<State>();
+  state->graph = state_->graph;
+  state->constants = state_->constants;
+  state->options = state_->options;
+  if (threads > 0) state->options.threads = threads;
+  state->prepare();
+  return Session(std::move(state));
 }
 
 Session::Session(Session&&) noexcept = default;
@@ -217,7 +232,7 @@ const std::vector<TensorSignature>& Session::outputs() const {
   return state_->outputs;
 }
 const ir::Graph& Session::graph() const {
-  return state_->graph;
+  return *state_->graph;
 }
 const std::vector<StepInfo>& Session::steps() const {
   return state_->step_info;
@@ -227,6 +242,9 @@ std::size_t Session::arena_bytes() const {
 }
 std::size_t Session::constant_bytes() const {
   return state_->constant_bytes;
+}
+std::size_t Session::prepared_constant_bytes() const {
+  return state_->constants->size_bytes();
 }
 std::size_t Session::scratch_bytes() const {
   return state_->scratch->size_bytes();

@@ -48,6 +48,12 @@ class Session {
   explicit Session(ir::Graph graph, const SessionOptions& options = {},
                    const std::map<std::string, Shape, std::less<>>* reference_shapes = nullptr);
 
+  /// Another session of the same compiled model for a concurrent stream: it shares this one's
+  /// graph, its weights and the kernels' prepared (reordered) weights, and has its own kernels,
+  /// activation arena and scratch space, so the two may run at the same time on different
+  /// threads. `threads` 0 keeps this session's thread count.
+  Session share_weights(int threads = 0) const;
+
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();
@@ -66,12 +72,15 @@ class Session {
   /// Bytes of the activation arena and of the constants (weights).
   std::size_t arena_bytes() const;
   std::size_t constant_bytes() const;
+  /// Bytes of the weights kernels keep in another layout (shared with share_weights() sessions).
+  std::size_t prepared_constant_bytes() const;
   /// Bytes of the temporaries the kernels share (oneDNN scratchpads, reordered activations).
   std::size_t scratch_bytes() const;
   int threads() const;
 
  private:
   struct State;
+  explicit Session(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 

@@ -289,8 +289,9 @@ Tensor resize_on_threads(const Tensor& x, const Tensor& sizes, const ir::Attribu
                          int threads) {
   SingleNodeGraph g(OpKind::kResize, resize_node_inputs(x, {.sizes = sizes}), attributes);
   std::string why_not;
-  auto kernel = kernels::op_definition(OpKind::kResize)
-                    .reference(g.node(), kernels::KernelOptions{.threads = threads}, why_not);
+  kernels::KernelOptions options;
+  options.threads = threads;
+  auto kernel = kernels::op_definition(OpKind::kResize).reference(g.node(), options, why_not);
   EXPECT_NE(kernel, nullptr) << why_not;
   const std::vector<Tensor> inputs = {x, Tensor(), Tensor(), sizes};
   std::vector<Tensor> outputs = {Tensor(DType::kFloat32, g.node().output(0)->shape())};

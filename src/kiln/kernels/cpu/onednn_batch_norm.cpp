@@ -32,7 +32,7 @@ class OnednnBatchNormKernel final : public onednn::OnednnKernel {
     for (std::size_t i = 0; i < 4; ++i) {
       const ir::Value& value = *node.input(i + 1);
       if (value.is_constant()) {
-        constants_[i] = onednn::PreparedConstant(value.constant(), vector, vector);
+        constants_[i] = onednn::PreparedConstant(value.constant(), vector, vector, nullptr);
         args_[kChannelArgs[i]] = constants_[i].memory();
       } else {
         runtime_[i] = memory(vector, cpu_engine(), nullptr);

@@ -50,19 +50,32 @@ OwnedMemory::OwnedMemory(const dnnl::memory::desc& desc)
       memory_(desc, cpu_engine(), buffer_.get()) {}
 
 PreparedConstant::PreparedConstant(const Tensor& data, const dnnl::memory::desc& source_desc,
-                                   const dnnl::memory::desc& desc) {
+                                   const dnnl::memory::desc& desc, ConstantCache* cache) {
   void* source = const_cast<void*>(data.raw());
   if (desc == source_desc) {
     keep_alive_ = data;
     memory_ = dnnl::memory(desc, cpu_engine(), source);
     return;
   }
-  owned_ = OwnedMemory(desc);
-  memory_ = owned_.memory();
-  dnnl::memory source_memory(source_desc, cpu_engine(), source);
-  dnnl::stream stream(cpu_engine());
-  dnnl::reorder(source_memory, memory_).execute(stream, source_memory, memory_);
-  stream.wait();
+  auto reorder = [&] {
+    const OwnedMemory owned(desc);
+    dnnl::memory source_memory(source_desc, cpu_engine(), source);
+    dnnl::memory target = owned.memory();
+    dnnl::stream stream(cpu_engine());
+    dnnl::reorder(source_memory, target).execute(stream, source_memory, target);
+    stream.wait();
+    return owned.buffer();
+  };
+  if (cache != nullptr) {
+    // Both layouts, byte for byte, name the reorder (equal bytes are equal layouts; unequal
+    // padding bytes would only cost a second copy).
+    std::string layout(reinterpret_cast<const char*>(&source_desc.data), sizeof(source_desc.data));
+    layout.append(reinterpret_cast<const char*>(&desc.data), sizeof(desc.data));
+    prepared_ = cache->get_or_prepare(data, layout, desc.get_size(), reorder);
+  } else {
+    prepared_ = reorder();
+  }
+  memory_ = dnnl::memory(desc, cpu_engine(), prepared_.get());
 }
 
 ScopedThreads::ScopedThreads(int threads) {

@@ -43,6 +43,7 @@ class OwnedMemory {
   explicit OwnedMemory(const dnnl::memory::desc& desc);
   const dnnl::memory& memory() const { return memory_; }
   void* data() const { return buffer_.get(); }
+  const std::shared_ptr<void>& buffer() const { return buffer_; }
 
  private:
   std::shared_ptr<void> buffer_;
@@ -51,19 +52,20 @@ class OwnedMemory {
 
 /// A constant tensor in the layout `desc` wants, made once at kernel creation: a view of the
 /// constant itself when `desc` is its plain layout (the Tensor keeps the constant alive), else
-/// a reorder into an owned buffer.
+/// a reorder into a buffer — taken from `cache` when another session of the model already made
+/// it, so streams share one copy.
 class PreparedConstant {
  public:
   PreparedConstant() = default;
   /// `source_desc` describes how `data` is laid out (plain, or strided as for ConvTranspose's
-  /// weights).
+  /// weights). `cache` may be null (a private copy).
   PreparedConstant(const Tensor& data, const dnnl::memory::desc& source_desc,
-                   const dnnl::memory::desc& desc);
+                   const dnnl::memory::desc& desc, ConstantCache* cache);
   const dnnl::memory& memory() const { return memory_; }
 
  private:
   Tensor keep_alive_;
-  OwnedMemory owned_;
+  std::shared_ptr<void> prepared_;
   dnnl::memory memory_;
 };
 

@@ -127,7 +127,8 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
 
     const ir::Value& w = *node.input(1);
     if (w.is_constant()) {
-      weights_ = PreparedConstant(w.constant(), s.weights_source, conv_.pd.weights_desc());
+      weights_ = PreparedConstant(w.constant(), s.weights_source, conv_.pd.weights_desc(),
+                                  options.constants.get());
       args_[DNNL_ARG_WEIGHTS] = weights_.memory();
     } else {
       weights_runtime_ = memory(s.weights_source, cpu_engine(), nullptr);
@@ -137,7 +138,8 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
       const ir::Value& b = *node.input(2);
       if (b.is_constant()) {
         bias_ = PreparedConstant(b.constant(), onednn::plain_desc(s.bias),
-                                 conv_.pd.query_md(dnnl::query::weights_md, 1));
+                                 conv_.pd.query_md(dnnl::query::weights_md, 1),
+                                 options.constants.get());
         args_[DNNL_ARG_BIAS] = bias_.memory();
       } else {
         bias_runtime_ = memory(onednn::plain_desc(s.bias), cpu_engine(), nullptr);

@@ -43,7 +43,8 @@ class OnednnMatMulKernel final : public onednn::OnednnKernel {
     args_[DNNL_ARG_DST] = dst_;
     const ir::Value& b = *node.input(1);
     if (b.is_constant()) {
-      weights_ = PreparedConstant(b.constant(), weights_source, pd.weights_desc());
+      weights_ = PreparedConstant(b.constant(), weights_source, pd.weights_desc(),
+                                  options.constants.get());
       args_[DNNL_ARG_WEIGHTS] = weights_.memory();
     } else {
       weights_runtime_ = memory(weights_source, cpu_engine(), nullptr);
@@ -219,7 +220,10 @@ std::unique_ptr<Kernel> make_onednn_gemm(const ir::Node& node, const KernelOptio
         source = source.clone();
         for (float& v : source.span<float>()) v *= p.alpha;
       }
-      weights = PreparedConstant(source, weights_source, pd.weights_desc());
+      // An alpha-scaled B is this kernel's own tensor: share only the model's constant.
+      weights =
+          PreparedConstant(source, weights_source, pd.weights_desc(),
+                           source.raw() == b.constant().raw() ? options.constants.get() : nullptr);
     }
     OwnedMemory bias;
     if (c_as_bias && p.has_c) bias = scaled_c(node.input(2)->constant(), p.beta, bias_desc);
