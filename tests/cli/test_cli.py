@@ -4,53 +4,16 @@ Run through CTest (KILN_BINARY names the kiln executable) or by hand:
   KILN_BINARY=build/release/kiln /usr/bin/python3 -m unittest discover -s tests/cli -v
 """
 
-import os
-import pathlib
-import subprocess
-import tempfile
 import unittest
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
-KILN = os.environ.get("KILN_BINARY", "build/release/kiln")
-
-
-def run_kiln(*args, timeout=120):
-    return subprocess.run([KILN, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+from cli_support import KilnTestCase, run_kiln, small_model
 
 
-def small_model(path, op="Relu", batch="N", opset=13, extra_nodes=(), initializers=()):
-    """image[batch,3,4,4] -> op -> output; a symbolic batch unless `batch` is an int."""
-    image = helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, 3, 4, 4])
-    out = helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 3, 4, 4])
-    nodes = [helper.make_node(op, ["image"], ["output"], name="the_node")]
-    graph = helper.make_graph(nodes + list(extra_nodes), "g", [image], [out],
-                              initializer=list(initializers))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
-
-
-class CliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.dir = pathlib.Path(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def assert_user_error(self, result, *fragments):
-        self.assertEqual(result.returncode, 1, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, f"expected one line, got: {result.stderr!r}")
-        self.assertTrue(lines[0].startswith("kiln: error: "), lines[0])
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-
+class CliTest(KilnTestCase):
     def test_run_writes_outputs_equal_to_numpy(self):
         model = small_model(self.dir / "relu.onnx")
         x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)
@@ -69,6 +32,7 @@ class CliTest(unittest.TestCase):
         first = run_kiln("run", model, "--output", self.dir / "a", "--seed", "7")
         second = run_kiln("run", model, "--output", self.dir / "b", "--seed", "7")
         self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertEqual(second.returncode, 0, second.stderr)
         a, b = np.load(self.dir / "a" / "output.npy"), np.load(self.dir / "b" / "output.npy")
         self.assertEqual(a.shape, (1, 3, 4, 4))  # symbolic batch defaults to 1
         np.testing.assert_array_equal(a, b)

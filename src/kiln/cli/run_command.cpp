@@ -1,5 +1,6 @@
-// `kiln run MODEL`: runs a model once or in a loop on given .npy inputs or seeded random data,
-// prints a summary of each output and the latency, and writes the outputs as .npy.
+// `kiln run MODEL`: over a dataset (a directory of tensors or an .info list) it runs the batched
+// pipeline and prints the per-stage report; on single .npy inputs or seeded random data it runs
+// once or in a loop, prints a summary of each output and the latency, and writes them as .npy.
 
 #include <fmt/format.h>
 
@@ -8,11 +9,19 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 
+#include "kiln/bench/dataset_pipeline.h"
+#include "kiln/bench/interrupt.h"
+#include "kiln/bench/progress.h"
+#include "kiln/bench/random_input.h"
+#include "kiln/bench/run_report.h"
+#include "kiln/bench/system_info.h"
 #include "kiln/cli/commands.h"
 #include "kiln/cli/model_options.h"
+#include "kiln/core/file_io.h"
 #include "kiln/core/npy.h"
 
 namespace kiln::cli {
@@ -21,32 +30,33 @@ namespace {
 
 struct RunOptions {
   ModelOptions model;
-  std::vector<std::string> inputs;  ///< "file.npy" or "NAME=file.npy"
+  std::vector<std::string> inputs;  ///< "file.npy", "NAME=file.npy", "DIR", "NAME=LIST.info"
   std::string output_dir;
   int loop = 1;
   int warmup = 0;
   std::uint32_t seed = 0;
   bool profile = false;
+  // Dataset runs.
+  std::int64_t batch = 0;  ///< 0: the model's own batch (a symbolic batch becomes 1)
+  std::string outfmt = "bin";
+  bool resume = false;
+  std::string summary;
+  bool quiet = false;
+  std::size_t queue_depth = 2;
+  CLI::App* command = nullptr;  ///< to tell which options were given
 };
 
-Tensor random_input(const TensorSignature& signature, std::mt19937& rng) {
-  Tensor t(signature.dtype, signature.shape);
-  if (signature.dtype == DType::kFloat32) {
-    std::normal_distribution<float> normal(0.f, 1.f);
-    for (float& v : t.span<float>()) v = normal(rng);
-  }  // other dtypes: zeros, always a valid index or mask
-  return t;
+SessionOptions session_options_for(const RunOptions& options) {
+  SessionOptions session_options = options.model.session_options();
+  session_options.profile = options.profile;
+  if (options.batch > 0) session_options.import.default_batch = options.batch;
+  return session_options;
 }
 
 std::vector<Tensor> load_inputs(const RunOptions& options, const Session& session) {
   const auto& signatures = session.inputs();
   std::vector<Tensor> tensors(signatures.size());
-  std::mt19937 rng(options.seed);
-  if (options.inputs.empty()) {
-    for (std::size_t i = 0; i < signatures.size(); ++i)
-      tensors[i] = random_input(signatures[i], rng);
-    return tensors;
-  }
+  if (options.inputs.empty()) return bench::random_inputs(signatures, options.seed);
   for (std::size_t k = 0; k < options.inputs.size(); ++k) {
     const std::string& text = options.inputs[k];
     std::string name;
@@ -141,19 +151,105 @@ void print_profile(const Session& session) {
   }
 }
 
-void run_model(const RunOptions& options) {
-  const auto compile_start = std::chrono::steady_clock::now();
-  SessionOptions session_options = options.model.session_options();
-  session_options.profile = options.profile;
-  Session session = Session::from_onnx(options.model.model, session_options);
-  const std::chrono::duration<double, std::milli> compile_ms =
-      std::chrono::steady_clock::now() - compile_start;
+void print_compiled(const RunOptions& options, const Session& session, double compile_ms) {
   fmt::print(
       "compiled {} in {:.1f} ms: {} steps, {} threads, weights {:.1f} MiB, activation "
       "arena {:.1f} MiB, kernel scratch {:.1f} MiB\n",
-      options.model.model, compile_ms.count(), session.steps().size(), session.threads(),
+      options.model.model, compile_ms, session.steps().size(), session.threads(),
       session.constant_bytes() / 1048576.0, session.arena_bytes() / 1048576.0,
       session.scratch_bytes() / 1048576.0);
+}
+
+void run_dataset(const RunOptions& options) {
+  for (const char* single_only : {"--loop", "--seed"}) {
+    if (options.command->count(single_only) > 0) {
+      throw_user_error("{} applies to runs on random data or single .npy files, not datasets",
+                       single_only);
+    }
+  }
+  const bench::OutputFormat format = bench::parse_output_format(options.outfmt);
+  if (options.resume && options.output_dir.empty()) {
+    throw_user_error("--resume needs the --output directory of the interrupted run");
+  }
+  const auto compile_start = std::chrono::steady_clock::now();
+  Session session = Session::from_onnx(options.model.model, session_options_for(options));
+  print_compiled(
+      options, session,
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compile_start)
+          .count());
+  const std::vector<bench::DatasetSample> samples =
+      bench::list_dataset(options.inputs, session.inputs());
+  if (options.batch > 0 && session.inputs()[0].shape.rank() > 0 &&
+      session.inputs()[0].shape[0] != options.batch) {
+    throw_user_error(
+        "--batch {}: the model's input '{}' has a fixed batch of {}; export it with a dynamic "
+        "batch dimension",
+        options.batch, session.inputs()[0].name, session.inputs()[0].shape[0]);
+  }
+  const bench::ReportContext context =
+      bench::ReportContext::collect("run", options.model.model, session.threads());
+
+  // Untimed runs first (default one), so the first batch's one-time costs (page faults in the
+  // arena, oneDNN's lazy setup) do not land in the inference statistics; e2e still covers every
+  // batch of the dataset.
+  const int warmup = options.command->count("--warmup") > 0 ? options.warmup : 1;
+  if (warmup > 0) {
+    const std::vector<Tensor> warmup_inputs = bench::random_inputs(session.inputs(), 0);
+    std::vector<Tensor> warmup_outputs;
+    for (const TensorSignature& s : session.outputs()) warmup_outputs.emplace_back(s.dtype, s.shape);
+    for (int i = 0; i < warmup; ++i) session.run(warmup_inputs, warmup_outputs);
+  }
+
+  bench::ProgressDisplay progress(stdout, bench::ProgressDisplay::mode_for(stdout, options.quiet),
+                                  "kiln run");
+  bench::InterruptScope interrupt;
+  bench::DatasetRunOptions run_options;
+  run_options.output_dir = options.output_dir;
+  run_options.model_name = std::filesystem::path(options.model.model).filename().string();
+  run_options.format = format;
+  run_options.queue_capacity = options.queue_depth;
+  run_options.resume = options.resume;
+  run_options.stop = &interrupt.requested();
+  run_options.on_progress = [&](const bench::DatasetProgress& p) {
+    progress.update(p.samples_done, p.samples_total, p.elapsed_seconds);
+  };
+  const bench::DatasetRunReport report = bench::run_dataset(session, samples, run_options);
+  progress.finish();
+
+  fmt::print("{}", bench::format_run_report(report, bench::peak_rss_bytes()));
+  if (options.profile) print_profile(session);
+  if (!options.summary.empty()) {
+    const nlohmann::json json =
+        bench::run_report_json(report, context, session, options.output_dir, format);
+    write_file_atomically(options.summary, json.dump(2) + "\n");
+    fmt::print("wrote {}\n", options.summary);
+  }
+  if (report.interrupted) {
+    fmt::print(stderr,
+               "kiln: interrupted after {} of {} samples; finished outputs are complete, run "
+               "again with --resume to finish\n",
+               report.samples_run + report.samples_skipped, report.samples_total);
+    throw CLI::RuntimeError(130);
+  }
+}
+
+void run_model(const RunOptions& options) {
+  if (!options.inputs.empty() && bench::is_dataset_spec(options.inputs[0])) {
+    run_dataset(options);
+    return;
+  }
+  for (const char* dataset_only : {"--outfmt", "--resume", "--summary", "--queue-depth"}) {
+    if (options.command->count(dataset_only) > 0) {
+      throw_user_error("{} applies to runs over a dataset (--input DIR or LIST.info)",
+                       dataset_only);
+    }
+  }
+  const auto compile_start = std::chrono::steady_clock::now();
+  Session session = Session::from_onnx(options.model.model, session_options_for(options));
+  print_compiled(
+      options, session,
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compile_start)
+          .count());
 
   std::vector<Tensor> inputs = load_inputs(options, session);
   std::vector<Tensor> outputs;
@@ -209,14 +305,40 @@ void run_model(const RunOptions& options) {
 void add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand(
-      "run", "run a model on .npy inputs (or seeded random data) and write its outputs");
+      "run",
+      "run a model over a dataset in batches (per-stage report), or on .npy inputs / seeded "
+      "random data");
+  options->command = command;
   options->model.add_to(*command);
-  command->add_option("--input", options->inputs,
-                      "input tensor as .npy: FILE, or NAME=FILE for models with several inputs "
-                      "(default: seeded random data)");
-  command->add_option("--output", options->output_dir, "directory to write each output as .npy");
+  command
+      ->add_option("--input", options->inputs,
+                   "a dataset: DIR of .bin/.npy samples or LIST.info (NAME=DIR,... for several "
+                   "inputs); or one tensor: FILE.npy / NAME=FILE.npy (default: seeded random "
+                   "data)")
+      ->delimiter(',');
+  command->add_option("--output", options->output_dir,
+                      "directory for the outputs: <stem>_<k>.<outfmt> per sample for a dataset, "
+                      "<output name>.npy otherwise");
+  command
+      ->add_option("--batch", options->batch,
+                   "batch size to compile for (the model needs a dynamic batch dimension); "
+                   "a dataset's last partial batch is padded")
+      ->check(CLI::PositiveNumber);
+  command->add_option("--outfmt", options->outfmt, "dataset output files: bin, npy or txt")
+      ->default_str("bin");
+  command->add_flag("--resume", options->resume,
+                    "skip samples whose outputs in --output are already complete");
+  command->add_option("--summary", options->summary,
+                      "write the dataset run's report as JSON to this file");
+  command
+      ->add_option("--queue-depth", options->queue_depth,
+                   "batches each queue between pipeline stages may hold")
+      ->check(CLI::PositiveNumber)
+      ->default_str("2");
+  command->add_flag("--quiet", options->quiet, "no progress display");
   command->add_option("--loop", options->loop, "number of timed runs")->check(CLI::PositiveNumber);
-  command->add_option("--warmup", options->warmup, "untimed runs before timing")
+  command->add_option("--warmup", options->warmup,
+                      "untimed runs before timing (default: 0, or 1 before a dataset)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--seed", options->seed, "seed of the random input data");
   command->add_flag("--profile", options->profile,

@@ -1,0 +1,190 @@
+#include "kiln/bench/benchmark.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <latch>
+#include <thread>
+
+#include "kiln/bench/dataset_source.h"
+#include "kiln/bench/random_input.h"
+#include "kiln/bench/system_info.h"
+#include "kiln/core/error.h"
+#include "kiln/core/npy.h"
+
+namespace kiln::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// One stream's timed loop; its latencies in ms.
+struct StreamRun {
+  std::vector<double> latencies_ms;
+  std::exception_ptr error;
+};
+
+}  // namespace
+
+std::vector<Tensor> load_bench_inputs(const std::vector<std::string>& files,
+                                      const std::vector<TensorSignature>& inputs) {
+  std::vector<Tensor> tensors(inputs.size());
+  for (const std::string& text : files) {
+    const std::size_t eq = text.find('=');
+    std::string name = eq == std::string::npos ? "" : text.substr(0, eq);
+    const std::string path = eq == std::string::npos ? text : text.substr(eq + 1);
+    if (name.empty()) {
+      if (inputs.size() != 1) {
+        throw_user_error("--input '{}': the model has {} inputs; write NAME=FILE.npy", text,
+                         inputs.size());
+      }
+      name = inputs[0].name;
+    }
+    auto it = std::find_if(inputs.begin(), inputs.end(),
+                           [&](const TensorSignature& s) { return s.name == name; });
+    if (it == inputs.end()) {
+      throw_user_error("--input '{}': the model has no input named '{}'", text, name);
+    }
+    const TensorSignature sample = sample_signature(*it);
+    const Tensor data = read_npy(path);
+    const std::size_t sample_bytes =
+        static_cast<std::size_t>(sample.shape.numel()) * dtype_size(sample.dtype);
+    if (data.dtype() != sample.dtype || sample_bytes == 0 ||
+        data.size_bytes() % sample_bytes != 0 || data.size_bytes() == 0) {
+      throw_user_error(
+          "--input '{}': holds {}; the model's input '{}' takes samples of {}{} (one or "
+          "several stacked)",
+          path, data.description(), name, dtype_name(sample.dtype), sample.shape.to_string());
+    }
+    // Repeat the file's samples to fill the batch.
+    Tensor batched(it->dtype, it->shape);
+    const std::size_t available = data.size_bytes() / sample_bytes;
+    const auto batch = static_cast<std::size_t>(it->shape[0]);
+    for (std::size_t slot = 0; slot < batch; ++slot) {
+      std::memcpy(static_cast<std::byte*>(batched.raw()) + slot * sample_bytes,
+                  static_cast<const std::byte*>(data.raw()) + (slot % available) * sample_bytes,
+                  sample_bytes);
+    }
+    tensors[static_cast<std::size_t>(it - inputs.begin())] = std::move(batched);
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (tensors[i].empty()) {
+      throw_user_error("no --input given for the model's input '{}'", inputs[i].name);
+    }
+  }
+  return tensors;
+}
+
+std::vector<BatchResult> run_benchmark(const std::filesystem::path& model,
+                                       const BenchmarkOptions& options,
+                                       const std::function<void(const BatchResult&)>& on_result) {
+  if (options.streams < 1) throw_user_error("--streams must be at least 1");
+  const int total_threads = options.threads > 0 ? options.threads : logical_cores();
+  const int threads_per_stream = std::max(1, total_threads / options.streams);
+  auto status = [&](const std::string& text) {
+    if (options.on_status) options.on_status(text);
+  };
+
+  std::vector<BatchResult> results;
+  for (const std::int64_t batch : options.batches) {
+    if (batch < 1) throw_user_error("--batch {}: batch sizes must be positive", batch);
+    BatchResult result;
+    result.batch = batch;
+    result.streams = options.streams;
+    result.threads_per_stream = threads_per_stream;
+
+    status(fmt::format("batch {}: compiling", batch));
+    const Clock::time_point compile_start = Clock::now();
+    SessionOptions session_options = options.session;
+    session_options.import.default_batch = batch;
+    session_options.threads = threads_per_stream;
+    std::vector<Session> sessions;
+    sessions.push_back(Session::from_onnx(model, session_options));
+    const std::vector<TensorSignature>& signature = sessions[0].inputs();
+    if (!signature.empty() && signature[0].shape.rank() > 0 && signature[0].shape[0] != batch) {
+      throw_user_error(
+          "--batch {}: the model's input '{}' has a fixed batch of {} ({}); export it with a "
+          "dynamic batch dimension",
+          batch, signature[0].name, signature[0].shape[0], signature[0].shape.to_string());
+    }
+    for (int s = 1; s < options.streams; ++s) sessions.push_back(sessions[0].share_weights());
+    result.compile_seconds = seconds_between(compile_start, Clock::now());
+
+    const std::vector<Tensor> inputs = options.input_files.empty()
+                                           ? random_inputs(signature, options.seed)
+                                           : load_bench_inputs(options.input_files, signature);
+
+    status(fmt::format("batch {}: warming up", batch));
+    std::vector<StreamRun> runs(static_cast<std::size_t>(options.streams));
+    std::latch warmed_up(options.streams);
+    std::latch go(1);
+    Clock::time_point start;
+    std::vector<std::thread> threads;
+    for (int s = 0; s < options.streams; ++s) {
+      threads.emplace_back([&, s] {
+        StreamRun& run = runs[static_cast<std::size_t>(s)];
+        Session& session = sessions[static_cast<std::size_t>(s)];
+        std::vector<Tensor> outputs;
+        for (const TensorSignature& out : session.outputs())
+          outputs.emplace_back(out.dtype, out.shape);
+        try {
+          for (int i = 0; i < options.warmup; ++i) session.run(inputs, outputs);
+        } catch (...) {
+          run.error = std::current_exception();
+        }
+        warmed_up.count_down();
+        go.wait();
+        if (run.error) return;
+        try {
+          for (int i = 0;; ++i) {
+            if (options.iterations > 0) {
+              if (i >= options.iterations) break;
+            } else if (i >= options.min_iterations &&
+                       seconds_between(start, Clock::now()) >= options.duration_seconds) {
+              break;
+            }
+            const Clock::time_point run_start = Clock::now();
+            session.run(inputs, outputs);
+            run.latencies_ms.push_back(seconds_between(run_start, Clock::now()) * 1000.0);
+          }
+        } catch (...) {
+          run.error = std::current_exception();
+        }
+      });
+    }
+    warmed_up.wait();
+    status(fmt::format("batch {}: timing", batch));
+    start = Clock::now();
+    go.count_down();
+    for (std::thread& t : threads) t.join();
+    result.seconds = seconds_between(start, Clock::now());
+    for (const StreamRun& run : runs) {
+      if (run.error) std::rethrow_exception(run.error);
+    }
+
+    std::vector<double> latencies;
+    for (const StreamRun& run : runs) {
+      latencies.insert(latencies.end(), run.latencies_ms.begin(), run.latencies_ms.end());
+    }
+    result.runs = latencies.size();
+    result.samples_per_second =
+        result.seconds > 0 ? static_cast<double>(batch) * result.runs / result.seconds : 0;
+    result.latency_ms = summarize(std::move(latencies));
+    result.weights_bytes = sessions[0].constant_bytes();
+    result.prepared_weights_bytes = sessions[0].prepared_constant_bytes();
+    result.arena_bytes = sessions[0].arena_bytes();
+    result.scratch_bytes = sessions[0].scratch_bytes();
+    result.peak_rss_bytes = peak_rss_bytes();
+    sessions.clear();  // release this batch size's memory before compiling the next
+    if (on_result) on_result(result);
+    results.push_back(result);
+  }
+  return results;
+}
+
+}  // namespace kiln::bench
