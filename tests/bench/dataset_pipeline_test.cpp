@@ -43,6 +43,19 @@ auto with_timeout(Body body) {
   return future.get();
 }
 
+// The error a run ends with, or "no error"; within the timeout.
+std::string error_of_run(Session& session, const std::vector<DatasetSample>& dataset,
+                         const DatasetRunOptions& options) {
+  return with_timeout([&]() -> std::string {
+    try {
+      run_dataset(session, dataset, options);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  });
+}
+
 TEST(DatasetPipeline, WritesEveryOutputEqualToSessionRunWithAPartialLastBatch) {
   const fs::path dir = fresh_directory("outputs");
   const std::vector<Tensor> samples = write_samples(dir / "in", 11);
@@ -163,14 +176,7 @@ TEST(DatasetPipeline, AnErrorInAnyStageEndsTheRunWithThatError) {
   DatasetRunOptions options;
   options.output_dir = dir / "out_read";
   options.queue_capacity = 1;
-  const std::string read_error = with_timeout([&]() -> std::string {
-    try {
-      run_dataset(session, dataset, options);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "no error";
-  });
+  const std::string read_error = error_of_run(session, dataset, options);
   EXPECT_NE(read_error.find("sample_017.bin' has 5 bytes"), std::string::npos) << read_error;
   EXPECT_NE(read_error.find("24 bytes"), std::string::npos) << read_error;
   EXPECT_TRUE(fs::exists(options.output_dir / "sample_000_1.bin"));  // earlier batches kept
@@ -181,14 +187,7 @@ TEST(DatasetPipeline, AnErrorInAnyStageEndsTheRunWithThatError) {
   options.before_write = [](std::size_t batch) {
     if (batch == 2) throw_user_error("disk full while writing batch {}", batch);
   };
-  const std::string write_error = with_timeout([&]() -> std::string {
-    try {
-      run_dataset(session, dataset, options);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "no error";
-  });
+  const std::string write_error = error_of_run(session, dataset, options);
   EXPECT_NE(write_error.find("disk full while writing batch 2"), std::string::npos) << write_error;
 }
 

@@ -151,13 +151,19 @@ void print_profile(const Session& session) {
   }
 }
 
-void print_compiled(const RunOptions& options, const Session& session, double compile_ms) {
+// Compiles the model and says what it holds in memory.
+Session compile(const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  Session session = Session::from_onnx(options.model.model, session_options_for(options));
+  const std::chrono::duration<double, std::milli> compile_ms =
+      std::chrono::steady_clock::now() - start;
   fmt::print(
       "compiled {} in {:.1f} ms: {} steps, {} threads, weights {:.1f} MiB, activation "
       "arena {:.1f} MiB, kernel scratch {:.1f} MiB\n",
-      options.model.model, compile_ms, session.steps().size(), session.threads(),
+      options.model.model, compile_ms.count(), session.steps().size(), session.threads(),
       session.constant_bytes() / 1048576.0, session.arena_bytes() / 1048576.0,
       session.scratch_bytes() / 1048576.0);
+  return session;
 }
 
 void run_dataset(const RunOptions& options) {
@@ -171,12 +177,7 @@ void run_dataset(const RunOptions& options) {
   if (options.resume && options.output_dir.empty()) {
     throw_user_error("--resume needs the --output directory of the interrupted run");
   }
-  const auto compile_start = std::chrono::steady_clock::now();
-  Session session = Session::from_onnx(options.model.model, session_options_for(options));
-  print_compiled(
-      options, session,
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compile_start)
-          .count());
+  Session session = compile(options);
   const std::vector<bench::DatasetSample> samples =
       bench::list_dataset(options.inputs, session.inputs());
   if (options.batch > 0 && session.inputs()[0].shape.rank() > 0 &&
@@ -196,7 +197,8 @@ void run_dataset(const RunOptions& options) {
   if (warmup > 0) {
     const std::vector<Tensor> warmup_inputs = bench::random_inputs(session.inputs(), 0);
     std::vector<Tensor> warmup_outputs;
-    for (const TensorSignature& s : session.outputs()) warmup_outputs.emplace_back(s.dtype, s.shape);
+    for (const TensorSignature& s : session.outputs())
+      warmup_outputs.emplace_back(s.dtype, s.shape);
     for (int i = 0; i < warmup; ++i) session.run(warmup_inputs, warmup_outputs);
   }
 
@@ -244,12 +246,7 @@ void run_model(const RunOptions& options) {
                        dataset_only);
     }
   }
-  const auto compile_start = std::chrono::steady_clock::now();
-  Session session = Session::from_onnx(options.model.model, session_options_for(options));
-  print_compiled(
-      options, session,
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - compile_start)
-          .count());
+  Session session = compile(options);
 
   std::vector<Tensor> inputs = load_inputs(options, session);
   std::vector<Tensor> outputs;
@@ -337,8 +334,9 @@ void add_run_command(CLI::App& app) {
       ->default_str("2");
   command->add_flag("--quiet", options->quiet, "no progress display");
   command->add_option("--loop", options->loop, "number of timed runs")->check(CLI::PositiveNumber);
-  command->add_option("--warmup", options->warmup,
-                      "untimed runs before timing (default: 0, or 1 before a dataset)")
+  command
+      ->add_option("--warmup", options->warmup,
+                   "untimed runs before timing (default: 0, or 1 before a dataset)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--seed", options->seed, "seed of the random input data");
   command->add_flag("--profile", options->profile,
