@@ -10,6 +10,7 @@ void add_synth_command(CLI::App& app);
 void add_prep_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 /// Adds every subcommand, in the order `kiln --help` lists them.
 inline void add_all_commands(CLI::App& app) {
@@ -18,6 +19,7 @@ inline void add_all_commands(CLI::App& app) {
   add_prep_command(app);
   add_run_command(app);
   add_bench_command(app);
+  add_eval_command(app);
 }
 
 }  // namespace kiln::cli
