@@ -7,11 +7,11 @@
 
 #include "kiln/bench/benchmark.h"
 #include "kiln/bench/benchmark_report.h"
-#include "kiln/bench/progress.h"
 #include "kiln/cli/commands.h"
 #include "kiln/cli/model_options.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
+#include "kiln/core/progress.h"
 
 namespace kiln::cli {
 
@@ -43,7 +43,7 @@ void bench_model(const BenchCommandOptions& options) {
   bench_options.input_files = options.inputs;
   bench_options.session = options.model.session_options();
   const bool terminal =
-      bench::ProgressDisplay::mode_for(stderr, options.quiet) == bench::ProgressDisplay::Mode::kBar;
+      ProgressDisplay::mode_for(stderr, options.quiet) == ProgressDisplay::Mode::kBar;
   if (terminal) {
     bench_options.on_status = [](const std::string& status) {
       fmt::print(stderr, "\r{}\x1b[K", status);

@@ -15,7 +15,6 @@
 
 #include "kiln/bench/dataset_pipeline.h"
 #include "kiln/bench/interrupt.h"
-#include "kiln/bench/progress.h"
 #include "kiln/bench/random_input.h"
 #include "kiln/bench/run_report.h"
 #include "kiln/bench/system_info.h"
@@ -23,6 +22,7 @@
 #include "kiln/cli/model_options.h"
 #include "kiln/core/file_io.h"
 #include "kiln/core/npy.h"
+#include "kiln/core/progress.h"
 
 namespace kiln::cli {
 
@@ -202,8 +202,7 @@ void run_dataset(const RunOptions& options) {
     for (int i = 0; i < warmup; ++i) session.run(warmup_inputs, warmup_outputs);
   }
 
-  bench::ProgressDisplay progress(stdout, bench::ProgressDisplay::mode_for(stdout, options.quiet),
-                                  "kiln run");
+  ProgressDisplay progress(stdout, ProgressDisplay::mode_for(stdout, options.quiet), "kiln run");
   bench::InterruptScope interrupt;
   bench::DatasetRunOptions run_options;
   run_options.output_dir = options.output_dir;

@@ -5,7 +5,6 @@
 #include "kiln/data/prep.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +19,7 @@
 
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
+#include "kiln/core/progress.h"
 #include "kiln/data/image.h"
 #include "kiln/data/preprocess.h"
 #include "kiln/data/transforms.h"
@@ -41,54 +41,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// A bar redrawn in place on a terminal; a plain line every few seconds otherwise (logs, CI).
-class Progress {
- public:
-  Progress(std::string label, std::int64_t total, bool enabled)
-      : label_(std::move(label)),
-        total_(total),
-        enabled_(enabled),
-        terminal_(::isatty(STDERR_FILENO) != 0),
-        start_(Clock::now()),
-        last_line_(start_) {}
-
-  void update(std::int64_t done) {
-    if (!enabled_) return;
-    const double elapsed = seconds_since(start_);
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    if (terminal_) {
-      constexpr int kWidth = 30;
-      const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
-      fmt::print(stderr, "\r{} [{}{}] {}/{} {:.0f} images/s, ETA {:.0f} s   ", label_,
-                 std::string(static_cast<std::size_t>(filled), '='),
-                 std::string(static_cast<std::size_t>(kWidth - filled), ' '), done, total_, rate,
-                 eta);
-      std::fflush(stderr);
-    } else if (std::chrono::duration<double>(Clock::now() - last_line_).count() >= 10.0) {
-      last_line_ = Clock::now();
-      fmt::print(stderr, "{}: {}/{} ({:.0f} images/s, ETA {:.0f} s)\n", label_, done, total_, rate,
-                 eta);
-    }
-  }
-
-  void finish(std::int64_t done) {
-    if (!enabled_) return;
-    if (terminal_) {
-      update(done);
-      fmt::print(stderr, "\n");
-    }
-  }
-
- private:
-  std::string label_;
-  std::int64_t total_;
-  bool enabled_;
-  bool terminal_;
-  Clock::time_point start_;
-  Clock::time_point last_line_;
-};
 
 // What happened to one sample.
 struct Outcome {
@@ -363,7 +315,12 @@ PrepResult PrepRun::run() {
   int threads = options_.threads > 0 ? options_.threads
                                      : static_cast<int>(std::thread::hardware_concurrency());
   threads = static_cast<int>(std::clamp<std::int64_t>(threads, 1, total));
-  Progress progress(fmt::format("prep {}", task_name(options_.task)), total, !options_.quiet);
+  ProgressDisplay progress(stderr, ProgressDisplay::mode_for(stderr, options_.quiet),
+                           fmt::format("prep {}", task_name(options_.task)), "images");
+  auto report = [&] {
+    progress.update(static_cast<std::size_t>(done_.load()), static_cast<std::size_t>(total),
+                    seconds_since(start));
+  };
   std::vector<std::thread> pool;
   running_ = threads;
   for (int i = 0; i < threads; ++i) pool.emplace_back([this] { worker(); });
@@ -372,12 +329,13 @@ PrepResult PrepRun::run() {
     while (running_ > 0) {
       finished_.wait_for(lock, std::chrono::milliseconds(250));
       lock.unlock();
-      progress.update(done_.load());
+      report();
       lock.lock();
     }
   }
   for (std::thread& t : pool) t.join();
-  progress.finish(done_.load());
+  report();
+  progress.finish();
 
   if (fatal_) std::rethrow_exception(fatal_);
   if (!bad_.empty() && !options_.skip_bad) {

@@ -1,4 +1,4 @@
-#include "kiln/bench/progress.h"
+#include "kiln/core/progress.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6,18 +6,19 @@
 #include <algorithm>
 #include <cmath>
 
-namespace kiln::bench {
+namespace kiln {
 
 ProgressDisplay::Mode ProgressDisplay::mode_for(std::FILE* stream, bool quiet) {
   if (quiet) return Mode::kQuiet;
   return ::isatty(::fileno(stream)) ? Mode::kBar : Mode::kLines;
 }
 
-ProgressDisplay::ProgressDisplay(std::FILE* stream, Mode mode, std::string label,
+ProgressDisplay::ProgressDisplay(std::FILE* stream, Mode mode, std::string label, std::string unit,
                                  double line_interval_seconds)
     : stream_(stream),
       mode_(mode),
       label_(std::move(label)),
+      unit_(std::move(unit)),
       line_interval_seconds_(line_interval_seconds) {}
 
 namespace {
@@ -32,7 +33,7 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 std::string ProgressDisplay::format(std::size_t done, std::size_t total, double elapsed_seconds,
-                                    int bar_width) {
+                                    int bar_width, std::string_view unit) {
   const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   const double rate = elapsed_seconds > 0 ? static_cast<double>(done) / elapsed_seconds : 0;
   const std::string eta =
@@ -43,8 +44,8 @@ std::string ProgressDisplay::format(std::size_t done, std::size_t total, double 
     text = fmt::format("[{}{}] ", std::string(static_cast<std::size_t>(filled), '#'),
                        std::string(static_cast<std::size_t>(bar_width - filled), '.'));
   }
-  return text + fmt::format("{}/{} ({:.0f}%)  {:.1f} samples/s  elapsed {}  ETA {}", done, total,
-                            100.0 * fraction, rate, clock_text(elapsed_seconds), eta);
+  return text + fmt::format("{}/{} ({:.0f}%)  {:.1f} {}/s  elapsed {}  ETA {}", done, total,
+                            100.0 * fraction, rate, unit, clock_text(elapsed_seconds), eta);
 }
 
 void ProgressDisplay::update(std::size_t done, std::size_t total, double elapsed_seconds) {
@@ -52,7 +53,7 @@ void ProgressDisplay::update(std::size_t done, std::size_t total, double elapsed
     case Mode::kQuiet:
       return;
     case Mode::kBar:
-      fmt::print(stream_, "\r{} {}\x1b[K", label_, format(done, total, elapsed_seconds, 30));
+      fmt::print(stream_, "\r{} {}\x1b[K", label_, format(done, total, elapsed_seconds, 30, unit_));
       drew_bar_ = true;
       std::fflush(stream_);
       return;
@@ -62,7 +63,7 @@ void ProgressDisplay::update(std::size_t done, std::size_t total, double elapsed
         return;
       }
       last_line_seconds_ = elapsed_seconds;
-      fmt::print(stream_, "{} {}\n", label_, format(done, total, elapsed_seconds, 0));
+      fmt::print(stream_, "{} {}\n", label_, format(done, total, elapsed_seconds, 0, unit_));
       std::fflush(stream_);
       return;
   }
@@ -73,4 +74,4 @@ void ProgressDisplay::finish() {
   drew_bar_ = false;
 }
 
-}  // namespace kiln::bench
+}  // namespace kiln

@@ -6,8 +6,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
-namespace kiln::bench {
+namespace kiln {
 
 class ProgressDisplay {
  public:
@@ -15,24 +16,26 @@ class ProgressDisplay {
   /// kBar when `stream` is a terminal, else kLines; kQuiet when `quiet`.
   static Mode mode_for(std::FILE* stream, bool quiet);
 
-  ProgressDisplay(std::FILE* stream, Mode mode, std::string label,
+  /// `unit` names what is counted ("samples", "images").
+  ProgressDisplay(std::FILE* stream, Mode mode, std::string label, std::string unit = "samples",
                   double line_interval_seconds = 5);
   /// Reports `done` of `total` samples after `elapsed_seconds`.
   void update(std::size_t done, std::size_t total, double elapsed_seconds);
   /// Ends the bar's line (call once at the end).
   void finish();
 
-  /// "[#####.....] 512/1000  51.2 samples/s  ETA 0:09" — the text of one update.
+  /// "[#####.....] 512/1000 (51%)  51.2 samples/s  elapsed 0:10  ETA 0:09" — one update.
   static std::string format(std::size_t done, std::size_t total, double elapsed_seconds,
-                            int bar_width);
+                            int bar_width, std::string_view unit = "samples");
 
  private:
   std::FILE* stream_;
   Mode mode_;
   std::string label_;
+  std::string unit_;
   double line_interval_seconds_;
   double last_line_seconds_ = -1;
   bool drew_bar_ = false;
 };
 
-}  // namespace kiln::bench
+}  // namespace kiln

@@ -1,8 +1,8 @@
-#include "kiln/bench/progress.h"
+#include "kiln/core/progress.h"
 
 #include <gtest/gtest.h>
 
-namespace kiln::bench {
+namespace kiln {
 namespace {
 
 TEST(Progress, ShowsCountRateAndEta) {
@@ -10,15 +10,15 @@ TEST(Progress, ShowsCountRateAndEta) {
             "[##........] 250/1000 (25%)  50.0 samples/s  elapsed 0:05  ETA 0:15");
   EXPECT_EQ(ProgressDisplay::format(0, 10, 0.0, 0),
             "0/10 (0%)  0.0 samples/s  elapsed 0:00  ETA ?");
-  EXPECT_EQ(ProgressDisplay::format(100, 50000, 10.0, 0),
-            "100/50000 (0%)  10.0 samples/s  elapsed 0:10  ETA 1:23:10");
+  EXPECT_EQ(ProgressDisplay::format(100, 50000, 10.0, 0, "images"),
+            "100/50000 (0%)  10.0 images/s  elapsed 0:10  ETA 1:23:10");
 }
 
 TEST(Progress, PlainLinesArePeriodicAndTheLastOneAlwaysPrints) {
   char* text = nullptr;
   std::size_t size = 0;
   std::FILE* stream = open_memstream(&text, &size);
-  ProgressDisplay display(stream, ProgressDisplay::Mode::kLines, "run", 5.0);
+  ProgressDisplay display(stream, ProgressDisplay::Mode::kLines, "run", "samples", 5.0);
   display.update(1, 10, 0.5);   // first: printed
   display.update(2, 10, 2.0);   // too soon: skipped
   display.update(5, 10, 6.0);   // printed
@@ -32,4 +32,4 @@ TEST(Progress, PlainLinesArePeriodicAndTheLastOneAlwaysPrints) {
 }
 
 }  // namespace
-}  // namespace kiln::bench
+}  // namespace kiln
