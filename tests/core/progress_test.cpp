@@ -23,6 +23,7 @@ TEST(Progress, PlainLinesArePeriodicAndTheLastOneAlwaysPrints) {
   display.update(2, 10, 2.0);   // too soon: skipped
   display.update(5, 10, 6.0);   // printed
   display.update(10, 10, 7.0);  // last: printed
+  display.update(10, 10, 7.5);  // the same count again (a final report): not repeated
   display.finish();
   std::fclose(stream);
   const std::string out(text, size);

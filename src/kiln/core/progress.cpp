@@ -58,11 +58,13 @@ void ProgressDisplay::update(std::size_t done, std::size_t total, double elapsed
       std::fflush(stream_);
       return;
     case Mode::kLines:
+      if (done == last_line_done_ && last_line_seconds_ >= 0) return;  // nothing new to say
       if (done < total && last_line_seconds_ >= 0 &&
           elapsed_seconds - last_line_seconds_ < line_interval_seconds_) {
         return;
       }
       last_line_seconds_ = elapsed_seconds;
+      last_line_done_ = done;
       fmt::print(stream_, "{} {}\n", label_, format(done, total, elapsed_seconds, 0, unit_));
       std::fflush(stream_);
       return;

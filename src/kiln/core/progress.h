@@ -35,6 +35,7 @@ class ProgressDisplay {
   std::string unit_;
   double line_interval_seconds_;
   double last_line_seconds_ = -1;
+  std::size_t last_line_done_ = 0;
   bool drew_bar_ = false;
 };
 
