@@ -103,19 +103,8 @@ __attribute__((target("avx2,fma"))) void argmax_row_avx2(const float* top, const
         _mm_packus_epi16(_mm256_castsi256_si128(ordered), _mm256_extracti128_si256(ordered, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + x0), bytes);
   }
-  for (std::size_t x = x0; x < width; ++x) {
-    float best = std::fma(top[x], h0, bottom[x] * h1);
-    int best_class = 0;
-    for (int c = 1; c < classes; ++c) {
-      const std::size_t at = static_cast<std::size_t>(c) * stride + x;
-      const float v = std::fma(top[at], h0, bottom[at] * h1);
-      if (v > best) {
-        best = v;
-        best_class = c;
-      }
-    }
-    out[x] = static_cast<std::uint8_t>(best_class);
-  }
+  // The last pixels one at a time (std::fma rounds the same in software and in hardware).
+  argmax_row_portable(top + x0, bottom + x0, h0, h1, classes, width - x0, stride, out + x0);
 }
 
 // The whole image, inlined into two functions: one compiled for AVX2+FMA (std::fma becomes one
