@@ -19,9 +19,7 @@ namespace kiln::bench::testing {
 /// x[batch, 2, 3] -> relu = Relu(x) and scaled = x * 3: two outputs batched like the input.
 inline Session two_output_session(std::int64_t batch) {
   ir::Graph g;
-  ir::Value* x = g.add_value("x");
-  x->set_type(DType::kFloat32, Shape{batch, 2, 3});
-  g.inputs().push_back(x);
+  ir::Value* x = kiln::testing::graph_input(g, "x", Shape{batch, 2, 3});
   ir::Value* relu = g.add_value("relu");
   g.add_node(ir::OpKind::kRelu, "relu_node", {x}, {relu});
   ir::Value* scaled = g.add_value("scaled");

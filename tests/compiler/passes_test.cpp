@@ -12,15 +12,9 @@
 namespace kiln::compiler {
 namespace {
 
+using kiln::testing::graph_input;
 using kiln::testing::make_tensor;
 using kiln::testing::random_tensor;
-
-ir::Value* graph_input(ir::Graph& g, const std::string& name, Shape shape) {
-  ir::Value* v = g.add_value(name);
-  v->set_type(DType::kFloat32, std::move(shape));
-  g.inputs().push_back(v);
-  return v;
-}
 
 std::size_t count_ops(const ir::Graph& g, ir::OpKind op) {
   std::size_t n = 0;

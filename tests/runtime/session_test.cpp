@@ -9,15 +9,9 @@
 namespace kiln {
 namespace {
 
+using kiln::testing::graph_input;
 using kiln::testing::make_tensor;
 using kiln::testing::random_tensor;
-
-ir::Value* graph_input(ir::Graph& g, const std::string& name, Shape shape) {
-  ir::Value* v = g.add_value(name);
-  v->set_type(DType::kFloat32, std::move(shape));
-  g.inputs().push_back(v);
-  return v;
-}
 
 ir::Value* reshape_to(ir::Graph& g, ir::Value* in, std::vector<std::int64_t> dims,
                       const std::string& name) {

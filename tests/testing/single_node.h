@@ -48,6 +48,18 @@ inline Tensor f32(Shape shape, std::vector<float> values) {
   return make_tensor<float>(std::move(shape), std::move(values));
 }
 
+inline Tensor i64(Shape shape, std::vector<std::int64_t> values) {
+  return make_tensor<std::int64_t>(std::move(shape), std::move(values));
+}
+
+/// Adds a float32 graph input `name` of `shape` to `g`.
+inline ir::Value* graph_input(ir::Graph& g, const std::string& name, Shape shape) {
+  ir::Value* v = g.add_value(name);
+  v->set_type(DType::kFloat32, std::move(shape));
+  g.inputs().push_back(v);
+  return v;
+}
+
 /// Deterministic pseudo-random floats in [lo, hi).
 inline Tensor random_tensor(Shape shape, std::uint32_t seed, float lo = -1.f, float hi = 1.f) {
   Tensor t(DType::kFloat32, std::move(shape));

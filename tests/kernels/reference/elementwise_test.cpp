@@ -19,6 +19,7 @@ using kiln::testing::constant_input;
 using kiln::testing::expect_node_error;
 using kiln::testing::expect_tensor_near;
 using kiln::testing::f32;
+using kiln::testing::i64;
 using kiln::testing::make_tensor;
 using kiln::testing::NodeInput;
 using kiln::testing::random_tensor;
@@ -31,9 +32,6 @@ using ::testing::HasSubstr;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor i64(Shape shape, std::vector<std::int64_t> values) {
-  return make_tensor<std::int64_t>(shape, values);
-}
 Tensor i32(Shape shape, std::vector<std::int32_t> values) {
   return make_tensor<std::int32_t>(shape, values);
 }

@@ -19,6 +19,7 @@ using kiln::testing::constant_input;
 using kiln::testing::expect_node_error;
 using kiln::testing::expect_tensor_near;
 using kiln::testing::f32;
+using kiln::testing::i64;
 using kiln::testing::make_tensor;
 using kiln::testing::NodeInput;
 using kiln::testing::random_tensor;
@@ -29,10 +30,6 @@ using ::testing::HasSubstr;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-Tensor i64(Shape shape, std::vector<std::int64_t> values) {
-  return make_tensor<std::int64_t>(shape, values);
-}
 
 // The obvious reduction: visit every input element, fold it into the output element it maps to
 // (in double), then finish each output.

@@ -19,6 +19,7 @@ using kiln::testing::constant_input;
 using kiln::testing::expect_node_error;
 using kiln::testing::expect_tensor_near;
 using kiln::testing::f32;
+using kiln::testing::i64;
 using kiln::testing::make_tensor;
 using kiln::testing::random_tensor;
 using kiln::testing::run_reference;
@@ -28,10 +29,6 @@ using ::testing::HasSubstr;
 // TopK's errors must name the node and its op.
 void expect_topk_error(const std::function<void()>& body, const std::string& fragment) {
   expect_node_error(body, fragment, "node 'node_under_test' (TopK)");
-}
-
-Tensor i64(Shape shape, std::vector<std::int64_t> values) {
-  return make_tensor<std::int64_t>(shape, values);
 }
 
 std::vector<Tensor> topk(const Tensor& x, std::int64_t k, ir::Attributes attributes = {}) {
