@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "kiln/bench/dataset_source.h"
+#include "kiln/bench/input_spec.h"
 #include "kiln/bench/random_input.h"
 #include "kiln/bench/system_info.h"
 #include "kiln/core/error.h"
@@ -35,22 +36,10 @@ std::vector<Tensor> load_bench_inputs(const std::vector<std::string>& files,
                                       const std::vector<TensorSignature>& inputs) {
   std::vector<Tensor> tensors(inputs.size());
   for (const std::string& text : files) {
-    const std::size_t eq = text.find('=');
-    std::string name = eq == std::string::npos ? "" : text.substr(0, eq);
-    const std::string path = eq == std::string::npos ? text : text.substr(eq + 1);
-    if (name.empty()) {
-      if (inputs.size() != 1) {
-        throw_user_error("--input '{}': the model has {} inputs; write NAME=FILE.npy", text,
-                         inputs.size());
-      }
-      name = inputs[0].name;
-    }
-    auto it = std::find_if(inputs.begin(), inputs.end(),
-                           [&](const TensorSignature& s) { return s.name == name; });
-    if (it == inputs.end()) {
-      throw_user_error("--input '{}': the model has no input named '{}'", text, name);
-    }
-    const TensorSignature sample = sample_signature(*it);
+    const InputSpec spec = parse_input_spec(text, inputs, "NAME=FILE.npy");
+    const TensorSignature& input = inputs[spec.input];
+    const std::string& path = spec.source;
+    const TensorSignature sample = sample_signature(input);
     const Tensor data = read_npy(path);
     const std::size_t sample_bytes =
         static_cast<std::size_t>(sample.shape.numel()) * dtype_size(sample.dtype);
@@ -59,24 +48,20 @@ std::vector<Tensor> load_bench_inputs(const std::vector<std::string>& files,
       throw_user_error(
           "--input '{}': holds {}; the model's input '{}' takes samples of {}{} (one or "
           "several stacked)",
-          path, data.description(), name, dtype_name(sample.dtype), sample.shape.to_string());
+          path, data.description(), input.name, dtype_name(sample.dtype), sample.shape.to_string());
     }
     // Repeat the file's samples to fill the batch.
-    Tensor batched(it->dtype, it->shape);
+    Tensor batched(input.dtype, input.shape);
     const std::size_t available = data.size_bytes() / sample_bytes;
-    const auto batch = static_cast<std::size_t>(it->shape[0]);
+    const auto batch = static_cast<std::size_t>(input.shape[0]);
     for (std::size_t slot = 0; slot < batch; ++slot) {
       std::memcpy(static_cast<std::byte*>(batched.raw()) + slot * sample_bytes,
                   static_cast<const std::byte*>(data.raw()) + (slot % available) * sample_bytes,
                   sample_bytes);
     }
-    tensors[static_cast<std::size_t>(it - inputs.begin())] = std::move(batched);
+    tensors[spec.input] = std::move(batched);
   }
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (tensors[i].empty()) {
-      throw_user_error("no --input given for the model's input '{}'", inputs[i].name);
-    }
-  }
+  require_every_input(tensors, inputs);
   return tensors;
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "kiln/bench/input_spec.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 #include "kiln/core/npy.h"
@@ -110,8 +111,8 @@ TensorSignature sample_signature(const TensorSignature& batched) {
 }
 
 bool is_dataset_spec(const std::string& spec) {
-  const std::string source =
-      spec.substr(spec.find('=') == std::string::npos ? 0 : spec.find('=') + 1);
+  const std::size_t eq = spec.find('=');
+  const std::string source = eq == std::string::npos ? spec : spec.substr(eq + 1);
   std::error_code ec;
   return fs::is_directory(source, ec) || has_extension(source, ".info");
 }
@@ -119,40 +120,21 @@ bool is_dataset_spec(const std::string& spec) {
 std::vector<DatasetSample> list_dataset(const std::vector<std::string>& specs,
                                         const std::vector<TensorSignature>& inputs) {
   if (specs.empty()) throw_user_error("no --input dataset given");
-  if (specs.size() == 1 && specs[0].find('=') == std::string::npos) {
-    if (inputs.size() != 1) {
-      throw_user_error(
-          "the model has {} inputs; give one dataset per input as --input NAME=DIR,...",
-          inputs.size());
-    }
-    std::vector<DatasetSample> samples = list_one(specs[0]);
-    check_unique_stems(samples, specs[0]);
-    return samples;
-  }
-
-  // One source per input name, matched by stem.
+  // One source per input, matched by stem.
   std::vector<std::map<std::string, fs::path>> by_input(inputs.size());
   std::vector<std::string> order;  // stems in the first input's order
   std::vector<std::string> source_of(inputs.size());
-  for (const std::string& spec : specs) {
-    const std::size_t eq = spec.find('=');
-    if (eq == std::string::npos) {
-      throw_user_error("--input '{}': with several datasets write NAME=DIR for each", spec);
+  for (const std::string& text : specs) {
+    const InputSpec spec = parse_input_spec(text, inputs, "NAME=DIR");
+    if (!source_of[spec.input].empty()) {
+      throw_user_error("--input: '{}' is given twice", inputs[spec.input].name);
     }
-    const std::string name = spec.substr(0, eq);
-    auto it = std::find_if(inputs.begin(), inputs.end(),
-                           [&](const TensorSignature& s) { return s.name == name; });
-    if (it == inputs.end()) {
-      throw_user_error("--input '{}': the model has no input named '{}'", spec, name);
-    }
-    const auto index = static_cast<std::size_t>(it - inputs.begin());
-    if (!source_of[index].empty()) throw_user_error("--input: '{}' is given twice", name);
-    source_of[index] = spec;
-    std::vector<DatasetSample> samples = list_one(spec.substr(eq + 1));
-    check_unique_stems(samples, spec);
+    source_of[spec.input] = text;
+    std::vector<DatasetSample> samples = list_one(spec.source);
+    check_unique_stems(samples, text);
     for (DatasetSample& s : samples) {
-      if (index == 0) order.push_back(s.stem);
-      by_input[index].emplace(s.stem, std::move(s.files[0]));
+      if (spec.input == 0) order.push_back(s.stem);
+      by_input[spec.input].emplace(s.stem, std::move(s.files[0]));
     }
   }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -175,12 +157,10 @@ std::vector<DatasetSample> list_dataset(const std::vector<std::string>& specs,
     samples.push_back(std::move(sample));
   }
   for (std::size_t i = 1; i < inputs.size(); ++i) {
-    if (by_input[i].size() != samples.size()) {
-      for (const auto& [stem, path] : by_input[i]) {
-        if (!by_input[0].contains(stem)) {
-          throw_user_error("--input '{}' has sample '{}' that '{}' lacks", source_of[i], stem,
-                           source_of[0]);
-        }
+    for (const auto& [stem, path] : by_input[i]) {
+      if (!by_input[0].contains(stem)) {
+        throw_user_error("--input '{}' has sample '{}' that '{}' lacks", source_of[i], stem,
+                         source_of[0]);
       }
     }
   }

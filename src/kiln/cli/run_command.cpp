@@ -14,6 +14,7 @@
 #include <random>
 
 #include "kiln/bench/dataset_pipeline.h"
+#include "kiln/bench/input_spec.h"
 #include "kiln/bench/interrupt.h"
 #include "kiln/bench/random_input.h"
 #include "kiln/bench/run_report.h"
@@ -57,40 +58,20 @@ std::vector<Tensor> load_inputs(const RunOptions& options, const Session& sessio
   const auto& signatures = session.inputs();
   std::vector<Tensor> tensors(signatures.size());
   if (options.inputs.empty()) return bench::random_inputs(signatures, options.seed);
-  for (std::size_t k = 0; k < options.inputs.size(); ++k) {
-    const std::string& text = options.inputs[k];
-    std::string name;
-    std::string path = text;
-    if (auto eq = text.find('='); eq != std::string::npos) {
-      name = text.substr(0, eq);
-      path = text.substr(eq + 1);
-    } else if (signatures.size() == 1) {
-      name = signatures[0].name;
-    } else {
-      throw_user_error("--input '{}': the model has {} inputs; write NAME=FILE.npy", text,
-                       signatures.size());
-    }
-    auto it = std::find_if(signatures.begin(), signatures.end(),
-                           [&](const TensorSignature& s) { return s.name == name; });
-    if (it == signatures.end()) {
-      throw_user_error("--input '{}': the model has no input named '{}'", text, name);
-    }
-    const std::size_t index = static_cast<std::size_t>(it - signatures.begin());
-    Tensor tensor = read_npy(path);
-    if (tensor.dtype() != it->dtype || tensor.shape() != it->shape) {
+  for (const std::string& text : options.inputs) {
+    const bench::InputSpec spec = bench::parse_input_spec(text, signatures, "NAME=FILE.npy");
+    const TensorSignature& signature = signatures[spec.input];
+    Tensor tensor = read_npy(spec.source);
+    if (tensor.dtype() != signature.dtype || tensor.shape() != signature.shape) {
       throw_user_error(
           "--input '{}': holds {}, the model's input '{}' is {}{} (use --shape "
           "{}:{} to compile for this shape)",
-          path, tensor.description(), name, dtype_name(it->dtype), it->shape.to_string(), name,
-          fmt::join(tensor.shape().dims(), ","));
+          spec.source, tensor.description(), signature.name, dtype_name(signature.dtype),
+          signature.shape.to_string(), signature.name, fmt::join(tensor.shape().dims(), ","));
     }
-    tensors[index] = std::move(tensor);
+    tensors[spec.input] = std::move(tensor);
   }
-  for (std::size_t i = 0; i < signatures.size(); ++i) {
-    if (tensors[i].empty()) {
-      throw_user_error("no --input given for the model's input '{}'", signatures[i].name);
-    }
-  }
+  bench::require_every_input(tensors, signatures);
   return tensors;
 }
 
