@@ -7,6 +7,8 @@ namespace kiln::compiler {
 struct CompileOptions {
   /// Fold BatchNormalization into the preceding Conv (off only to test the BN kernels).
   bool fold_batchnorm = true;
+  /// Fuse elementwise ops into the Conv/MatMul/Gemm before them (off to compare with unfused).
+  bool fuse_post_ops = true;
 };
 
 /// Runs kiln's whole pass pipeline on an imported graph: afterwards every value has a type,

@@ -1,5 +1,6 @@
 #include "kiln/kernels/op_definitions.h"
 
+#include "kiln/kernels/post_op_chain.h"
 #include "kiln/kernels/reference/families.h"
 
 namespace kiln::kernels {
@@ -27,6 +28,12 @@ const OpDefinition& op_definition(ir::OpKind op) {
   KILN_CHECK(definition.infer != nullptr && definition.reference != nullptr,
              "op {} has no definition", ir::op_name(op));
   return definition;
+}
+
+std::unique_ptr<Kernel> create_reference_kernel(const ir::Node& node, const KernelOptions& options,
+                                                std::string& why_not) {
+  return with_post_op_chain(node, op_definition(node.op()).reference(node, options, why_not),
+                            options);
 }
 
 void infer_node_types(ir::Node& node) {

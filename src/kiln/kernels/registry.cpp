@@ -14,7 +14,7 @@ KernelChoice create_kernel(const ir::Node& node, const KernelOptions& options) {
     choice.declined.push_back(fmt::format("{}: {}", candidate.name, why_not));
   }
   std::string why_not;
-  choice.kernel = op_definition(node.op()).reference(node, options, why_not);
+  choice.kernel = create_reference_kernel(node, options, why_not);
   if (!choice.kernel) {
     throw_user_error("{}: no kernel can run it: {}", node.describe(), why_not);
   }

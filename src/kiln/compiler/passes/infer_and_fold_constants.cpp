@@ -28,8 +28,7 @@ std::size_t output_bytes(const ir::Node& node) {
 
 void fold(ir::Graph& graph, ir::Node& node) {
   std::string why_not;
-  auto kernel =
-      kernels::op_definition(node.op()).reference(node, kernels::KernelOptions{}, why_not);
+  auto kernel = kernels::create_reference_kernel(node, kernels::KernelOptions{}, why_not);
   if (!kernel) throw_user_error("{}: cannot be computed: {}", node.describe(), why_not);
   std::vector<Tensor> inputs;
   for (const ir::Value* in : node.inputs()) {

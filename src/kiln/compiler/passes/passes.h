@@ -18,6 +18,9 @@ std::unique_ptr<Pass> make_eliminate_dead_nodes();
 std::unique_ptr<Pass> make_fuse_gelu();
 /// Replaces Mul(x, Sigmoid(x)) by one Silu node.
 std::unique_ptr<Pass> make_fuse_silu();
+/// Fuses activations, biases, per-channel scales and residual Adds into the Conv, ConvTranspose,
+/// MatMul or Gemm that feeds them (post-ops, see ir/post_ops.h).
+std::unique_ptr<Pass> make_fuse_post_ops();
 /// Folds an inference BatchNormalization into the Conv that alone feeds it.
 std::unique_ptr<Pass> make_fold_batchnorm_into_conv();
 

@@ -10,6 +10,7 @@
 
 #include "kiln/kernels/cpu/onednn_common.h"
 #include "kiln/kernels/cpu/onednn_kernels.h"
+#include "kiln/kernels/cpu/onednn_post_ops.h"
 #include "kiln/kernels/reference/conv_attributes.h"
 
 namespace kiln::kernels::cpu {
@@ -78,12 +79,13 @@ struct ConvPrimitive {
 };
 
 ConvPrimitive create_primitive(const ConvParams& p, const ConvShapes& s, bool blocked,
-                               bool constant_weights) {
+                               bool constant_weights, const onednn::PrimitivePostOps& post_ops) {
   const memory::desc src = blocked ? any_desc(s.src) : onednn::plain_desc(s.src);
   const memory::desc dst = blocked ? any_desc(s.dst) : onednn::plain_desc(s.dst);
   const memory::desc weights = constant_weights ? any_desc(s.weights) : s.weights_source;
   const memory::desc bias = p.has_bias ? onednn::plain_desc(s.bias) : memory::desc();
-  const dnnl::primitive_attr attr = onednn::default_attr();
+  dnnl::primitive_attr attr = onednn::default_attr();
+  post_ops.apply_to(attr);
   if (p.transposed) {
     const dnnl::deconvolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, src, weights,
@@ -101,8 +103,11 @@ ConvPrimitive create_primitive(const ConvParams& p, const ConvShapes& s, bool bl
 class OnednnConvKernel final : public onednn::OnednnKernel {
  public:
   OnednnConvKernel(const ir::Node& node, const ConvParams& p, const ConvShapes& s,
-                   ConvPrimitive conv, const KernelOptions& options)
-      : OnednnKernel(node, conv.pd, options), conv_(std::move(conv)) {
+                   ConvPrimitive conv, onednn::PrimitivePostOps post_ops,
+                   const KernelOptions& options)
+      : OnednnKernel(node, conv.pd, options),
+        conv_(std::move(conv)),
+        post_ops_(std::move(post_ops)) {
     const memory::desc src_plain = onednn::plain_desc(s.src);
     const memory::desc dst_plain = onednn::plain_desc(s.dst);
     src_user_ = memory(src_plain, cpu_engine(), nullptr);
@@ -117,13 +122,20 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
       src_reorder_ = make_reorder(src_user_, src_blocked);
     }
     const memory::desc dst_md = conv_.pd.dst_desc();
+    if (post_ops_.sum_input() >= 0) {
+      sum_user_ = memory(dst_plain, cpu_engine(), nullptr);
+    }
     if (dst_md == dst_plain) {
       args_[DNNL_ARG_DST] = dst_user_;
+      // The residual goes into the output itself, which the sum post-op then adds to.
+      if (sum_user_) sum_reorder_ = make_reorder(sum_user_, dst_user_);
     } else {
       const memory dst_blocked = scratch_memory(dst_md);
       args_[DNNL_ARG_DST] = dst_blocked;
       dst_reorder_ = make_reorder(dst_blocked, dst_user_);
+      if (sum_user_) sum_reorder_ = make_reorder(sum_user_, dst_blocked);
     }
+    post_ops_.add_arguments(args_);
 
     const ir::Value& w = *node.input(1);
     if (w.is_constant()) {
@@ -153,6 +165,11 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
     onednn::bind(dst_user_, outputs[0]);
     if (weights_runtime_) onednn::bind(weights_runtime_, inputs[1]);
     if (bias_runtime_) onednn::bind(bias_runtime_, inputs[2]);
+    post_ops_.bind(inputs);
+    if (sum_reorder_) {
+      onednn::bind(sum_user_, inputs[static_cast<std::size_t>(post_ops_.sum_input())]);
+      execute(sum_reorder_.primitive, sum_reorder_.args);
+    }
     if (src_reorder_) execute(src_reorder_.primitive, src_reorder_.args);
     execute(conv_.primitive);
     if (dst_reorder_) execute(dst_reorder_.primitive, dst_reorder_.args);
@@ -160,7 +177,10 @@ class OnednnConvKernel final : public onednn::OnednnKernel {
 
  private:
   ConvPrimitive conv_;
+  onednn::PrimitivePostOps post_ops_;
   memory src_user_;
+  memory sum_user_;
+  ReorderStep sum_reorder_;
   memory dst_user_;
   ReorderStep src_reorder_;
   ReorderStep dst_reorder_;
@@ -215,12 +235,16 @@ std::unique_ptr<Kernel> create_onednn_conv(const ir::Node& node, const KernelOpt
   const bool constant_weights = node.input(1)->is_constant();
   const bool blocked =
       layout == ConvLayout::kBlocked || (layout == ConvLayout::kAuto && choose_blocked(p));
+  std::optional<onednn::PrimitivePostOps> post_ops =
+      onednn::PrimitivePostOps::create(node, s.dst, why_not);
+  if (!post_ops) return nullptr;
   return onednn::create_or_decline(options, why_not, [&]() -> std::unique_ptr<Kernel> {
-    ConvPrimitive conv = create_primitive(p, s, blocked, constant_weights);
+    ConvPrimitive conv = create_primitive(p, s, blocked, constant_weights, *post_ops);
     if (onednn::is_generic_impl(conv.pd)) {
       return onednn::decline_generic_impl(conv.pd, why_not);
     }
-    return std::make_unique<OnednnConvKernel>(node, p, s, std::move(conv), options);
+    return std::make_unique<OnednnConvKernel>(node, p, s, std::move(conv), std::move(*post_ops),
+                                              options);
   });
 }
 

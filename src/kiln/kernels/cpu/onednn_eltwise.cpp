@@ -12,56 +12,12 @@
 
 #include "kiln/kernels/cpu/onednn_common.h"
 #include "kiln/kernels/cpu/onednn_kernels.h"
+#include "kiln/kernels/cpu/onednn_post_ops.h"
 
 namespace kiln::kernels::cpu {
 
-namespace {
-
-using dnnl::algorithm;
 using dnnl::memory;
 using onednn::cpu_engine;
-
-struct EltwiseAlgorithm {
-  algorithm kind;
-  float alpha = 0.f;
-  float beta = 0.f;
-};
-
-// The oneDNN algorithm computing the node's op, or nullopt.
-std::optional<EltwiseAlgorithm> eltwise_algorithm(const ir::Node& node) {
-  switch (node.op()) {
-    case ir::OpKind::kRelu:
-      return EltwiseAlgorithm{algorithm::eltwise_relu};
-    case ir::OpKind::kLeakyRelu:
-      return EltwiseAlgorithm{algorithm::eltwise_relu, node.attr_float("alpha", 0.01f)};
-    case ir::OpKind::kSigmoid:
-      return EltwiseAlgorithm{algorithm::eltwise_logistic};
-    case ir::OpKind::kTanh:
-      return EltwiseAlgorithm{algorithm::eltwise_tanh};
-    case ir::OpKind::kElu:
-      return EltwiseAlgorithm{algorithm::eltwise_elu, node.attr_float("alpha", 1.f)};
-    case ir::OpKind::kExp:
-      return EltwiseAlgorithm{algorithm::eltwise_exp};
-    case ir::OpKind::kSqrt:
-      return EltwiseAlgorithm{algorithm::eltwise_sqrt};
-    case ir::OpKind::kAbs:
-      return EltwiseAlgorithm{algorithm::eltwise_abs};
-    // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6, ONNX's with its fixed alpha 1/6, beta 1/2.
-    case ir::OpKind::kHardSwish:
-      return EltwiseAlgorithm{algorithm::eltwise_hardswish};
-    // oneDNN's swish is x * sigmoid(alpha * x).
-    case ir::OpKind::kSilu:
-      return EltwiseAlgorithm{algorithm::eltwise_swish, 1.f};
-    case ir::OpKind::kGelu:
-      return EltwiseAlgorithm{node.attr_string("approximate", "none") == "tanh"
-                                  ? algorithm::eltwise_gelu_tanh
-                                  : algorithm::eltwise_gelu_erf};
-    default:
-      return std::nullopt;
-  }
-}
-
-}  // namespace
 
 std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOptions& options,
                                             std::string& why_not) {
@@ -70,8 +26,9 @@ std::unique_ptr<Kernel> make_onednn_eltwise(const ir::Node& node, const KernelOp
     why_not = fmt::format("input is {}; the oneDNN kernel is float32 only", dtype_name(x.dtype()));
     return nullptr;
   }
-  const std::optional<EltwiseAlgorithm> op = eltwise_algorithm(node);
-  if (!op) {
+  const std::optional<onednn::EltwiseAlgorithm> op =
+      onednn::eltwise_algorithm(node.op(), node.attributes());
+  if (!op || node.op() == ir::OpKind::kClip) {  // a Clip node's bounds are inputs
     why_not = fmt::format("no oneDNN eltwise algorithm for {}", node.op_name());
     return nullptr;
   }

@@ -12,6 +12,7 @@
 
 #include "kiln/kernels/cpu/onednn_common.h"
 #include "kiln/kernels/cpu/onednn_kernels.h"
+#include "kiln/kernels/cpu/onednn_post_ops.h"
 #include "kiln/kernels/reference/gemm_attributes.h"
 
 namespace kiln::kernels::cpu {
@@ -35,12 +36,19 @@ class OnednnMatMulKernel final : public onednn::OnednnKernel {
  public:
   OnednnMatMulKernel(const ir::Node& node, const dnnl::matmul::primitive_desc& pd,
                      const memory::desc& src, const memory::desc& weights_source,
-                     const memory::desc& dst, const KernelOptions& options)
-      : OnednnKernel(node, pd, options), matmul_(pd) {
+                     const memory::desc& dst, onednn::PrimitivePostOps post_ops,
+                     const KernelOptions& options)
+      : OnednnKernel(node, pd, options), matmul_(pd), post_ops_(std::move(post_ops)) {
     src_ = memory(src, cpu_engine(), nullptr);
     dst_ = memory(dst, cpu_engine(), nullptr);
     args_[DNNL_ARG_SRC] = src_;
     args_[DNNL_ARG_DST] = dst_;
+    post_ops_.add_arguments(args_);
+    if (post_ops_.sum_input() >= 0) {
+      // The residual goes into the output, which the sum post-op then adds to.
+      sum_user_ = memory(dst, cpu_engine(), nullptr);
+      sum_reorder_ = make_reorder(sum_user_, dst_);
+    }
     const ir::Value& b = *node.input(1);
     if (b.is_constant()) {
       weights_ = PreparedConstant(b.constant(), weights_source, pd.weights_desc(),
@@ -56,11 +64,19 @@ class OnednnMatMulKernel final : public onednn::OnednnKernel {
     onednn::bind(src_, inputs[0]);
     onednn::bind(dst_, outputs[0]);
     if (weights_runtime_) onednn::bind(weights_runtime_, inputs[1]);
+    post_ops_.bind(inputs);
+    if (sum_reorder_) {
+      onednn::bind(sum_user_, inputs[static_cast<std::size_t>(post_ops_.sum_input())]);
+      execute(sum_reorder_.primitive, sum_reorder_.args);
+    }
     execute(matmul_);
   }
 
  private:
   dnnl::matmul matmul_;
+  onednn::PrimitivePostOps post_ops_;
+  memory sum_user_;
+  onednn::ReorderStep sum_reorder_;
   memory src_;
   memory dst_;
   PreparedConstant weights_;
@@ -93,13 +109,19 @@ std::unique_ptr<Kernel> make_onednn_matmul(const ir::Node& node, const KernelOpt
   dst.insert(dst.end(), {p.m, p.n});
   const bool constant_b = node.input(1)->is_constant();
   const memory::desc weights_source = onednn::plain_desc(weights);
+  std::optional<onednn::PrimitivePostOps> post_ops =
+      onednn::PrimitivePostOps::create(node, dst, why_not);
+  if (!post_ops) return nullptr;
   return onednn::create_or_decline(options, why_not, [&]() -> std::unique_ptr<Kernel> {
+    dnnl::primitive_attr attr = onednn::default_attr();
+    post_ops->apply_to(attr);
     const dnnl::matmul::primitive_desc pd =
         create_matmul_pd(onednn::plain_desc(src), constant_b ? any_desc(weights) : weights_source,
-                         memory::desc(), onednn::plain_desc(dst), onednn::default_attr());
+                         memory::desc(), onednn::plain_desc(dst), attr);
     if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
     return std::make_unique<OnednnMatMulKernel>(node, pd, onednn::plain_desc(src), weights_source,
-                                                onednn::plain_desc(dst), options);
+                                                onednn::plain_desc(dst), std::move(*post_ops),
+                                                options);
   });
 }
 
@@ -112,8 +134,12 @@ class OnednnGemmKernel final : public onednn::OnednnKernel {
   OnednnGemmKernel(const ir::Node& node, const reference::GemmParams& p,
                    const dnnl::matmul::primitive_desc& pd, const memory::desc& src,
                    const memory::desc& weights_source, PreparedConstant weights, OwnedMemory bias,
-                   bool c_as_bias, const KernelOptions& options)
-      : OnednnKernel(node, pd, options), matmul_(pd), p_(p), c_as_bias_(c_as_bias) {
+                   bool c_as_bias, onednn::PrimitivePostOps post_ops, const KernelOptions& options)
+      : OnednnKernel(node, pd, options),
+        matmul_(pd),
+        p_(p),
+        c_as_bias_(c_as_bias),
+        post_ops_(std::move(post_ops)) {
     src_ = memory(src, cpu_engine(), nullptr);
     dst_ = memory(onednn::plain_desc({p.m, p.n}), cpu_engine(), nullptr);
     args_[DNNL_ARG_SRC] = src_;
@@ -129,6 +155,12 @@ class OnednnGemmKernel final : public onednn::OnednnKernel {
       bias_ = std::move(bias);
       args_[DNNL_ARG_BIAS] = bias_.memory();
     }
+    post_ops_.add_arguments(args_);
+    if (post_ops_.sum_input() >= 0) {
+      // The residual goes into the output, which the sum post-op then adds to (C took no sum).
+      sum_user_ = memory(dst_.get_desc(), cpu_engine(), nullptr);
+      sum_reorder_ = make_reorder(sum_user_, dst_);
+    }
   }
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -136,6 +168,11 @@ class OnednnGemmKernel final : public onednn::OnednnKernel {
     onednn::bind(dst_, outputs[0]);
     if (weights_runtime_) onednn::bind(weights_runtime_, inputs[1]);
     if (p_.has_c && !c_as_bias_) fill_with_c(inputs[2], outputs[0]);
+    post_ops_.bind(inputs);
+    if (sum_reorder_) {
+      onednn::bind(sum_user_, inputs[static_cast<std::size_t>(post_ops_.sum_input())]);
+      execute(sum_reorder_.primitive, sum_reorder_.args);
+    }
     execute(matmul_);
   }
 
@@ -158,6 +195,9 @@ class OnednnGemmKernel final : public onednn::OnednnKernel {
   dnnl::matmul matmul_;
   reference::GemmParams p_;
   bool c_as_bias_;
+  onednn::PrimitivePostOps post_ops_;
+  memory sum_user_;
+  onednn::ReorderStep sum_reorder_;
   memory src_;
   memory dst_;
   PreparedConstant weights_;
@@ -201,14 +241,15 @@ std::unique_ptr<Kernel> make_onednn_gemm(const ir::Node& node, const KernelOptio
     dnnl::primitive_attr attr = onednn::default_attr();
     memory::desc bias_desc;
     if (c_as_bias && p.has_c) bias_desc = onednn::plain_desc({p.c_rows, p.c_cols});
+    dnnl::post_ops leading;
     if (!c_as_bias) {
       if (p.alpha != 1.f) attr.set_output_scales(0, {p.alpha});
-      if (p.has_c) {
-        dnnl::post_ops post_ops;
-        post_ops.append_sum(p.beta);
-        attr.set_post_ops(post_ops);
-      }
+      if (p.has_c) leading.append_sum(p.beta);
     }
+    std::optional<onednn::PrimitivePostOps> post_ops =
+        onednn::PrimitivePostOps::create(node, {p.m, p.n}, why_not, leading);
+    if (!post_ops) return nullptr;
+    post_ops->apply_to(attr);
     const dnnl::matmul::primitive_desc pd = create_matmul_pd(
         src, constant_b ? any_desc({p.k, p.n}) : weights_source, bias_desc, dst, attr);
     if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
@@ -228,7 +269,8 @@ std::unique_ptr<Kernel> make_onednn_gemm(const ir::Node& node, const KernelOptio
     OwnedMemory bias;
     if (c_as_bias && p.has_c) bias = scaled_c(node.input(2)->constant(), p.beta, bias_desc);
     return std::make_unique<OnednnGemmKernel>(node, p, pd, src, weights_source, std::move(weights),
-                                              std::move(bias), c_as_bias, options);
+                                              std::move(bias), c_as_bias, std::move(*post_ops),
+                                              options);
   });
 }
 
