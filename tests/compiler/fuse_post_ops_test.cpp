@@ -278,6 +278,49 @@ TEST(FusePostOps, LeavesAResultWithTwoReadersOrThatIsAGraphOutput) {
   EXPECT_EQ(c.post_op_nodes, 0u) << c.listing;
 }
 
+// DPN's pre-activation: Concat -> BatchNormalization -> Relu -> Conv. The BN cannot fold into
+// a Conv; it becomes a per-channel Mul with the shift and the ReLU as its post-ops.
+TEST(FusePostOps, PreActivationBatchNormAndReluBecomeOneBinaryKernel) {
+  const Compiled c = expect_same_numbers([](ir::Graph& g) {
+    Builder b{g};
+    ir::Value* a = b.input("a", Shape{1, 8, 6, 6});
+    ir::Value* x = b.node(OpKind::kConcat, "concat", {a, b.input("c", Shape{1, 8, 6, 6})},
+                          {{"axis", std::int64_t{1}}});
+    ir::Value* bn =
+        b.node(OpKind::kBatchNormalization, "bn",
+               {x, b.constant("gamma", Shape{16}, 1), b.constant("beta", Shape{16}, 2),
+                b.constant("mean", Shape{16}, 3), b.constant("var", Shape{16}, 4, 0.5f, 2.f)},
+               {{"epsilon", 1e-3f}});
+    b.output(b.conv("conv", b.node(OpKind::kRelu, "relu", {bn}), 16, 8, 1));
+  });
+  EXPECT_EQ(c.nodes, 3u) << c.listing;  // Concat, Mul+Add+Relu, Conv
+  EXPECT_NE(c.listing.find("kiln.post_ops=[\"Add\",\"Relu\"]"), std::string::npos) << c.listing;
+  EXPECT_EQ(c.listing.find("BatchNormalization"), std::string::npos) << c.listing;
+  for (const StepInfo& step : c.steps) {
+    if (step.op != "Concat") {
+      EXPECT_EQ(step.implementation.rfind("onednn:", 0), 0u) << step.node_name;
+    }
+  }
+}
+
+// After a binary op: an activation and constant operands fuse; a second activation tensor does
+// not (oneDNN 2.6's jit binary computes a full-size binary post-op wrongly: this test saw it).
+TEST(FusePostOps, BinaryOpsTakeActivationsAndConstantsAsPostOps) {
+  const Compiled c = expect_same_numbers([](ir::Graph& g) {
+    Builder b{g};
+    ir::Value* x = b.input("x", Shape{2, 4, 5, 3});
+    ir::Value* y = b.input("y", Shape{2, 4, 5, 3});
+    ir::Value* z = b.input("z", Shape{2, 4, 5, 3});
+    ir::Value* s = b.node(OpKind::kAdd, "xy", {x, y});
+    s = b.node(OpKind::kAdd, "xyz", {z, s});
+    s = b.node(OpKind::kMul, "scale", {s, b.constant("c", Shape{4, 1, 1}, 5)});
+    b.output(b.node(OpKind::kSigmoid, "sigmoid", {s}));
+  });
+  EXPECT_EQ(c.nodes, 2u) << c.listing;  // xy, then xyz with the scale and the sigmoid
+  EXPECT_NE(c.listing.find("kiln.post_ops=[\"Mul\",\"Sigmoid\"]"), std::string::npos) << c.listing;
+  EXPECT_TRUE(every_step_is_onednn(c));
+}
+
 // The reference chain (what constant folding and a declined fusion run) against oneDNN's fused
 // kernel, on one fused node built by hand.
 TEST(FusePostOps, ReferenceChainMatchesTheFusedOnednnKernel) {

@@ -44,7 +44,15 @@ void compile(ir::Graph& graph, const CompileOptions& options, PassContext& conte
   for (auto& pass : simplify) run_pass(*pass, graph, context);
 
   PassList fuse;
-  if (options.fold_batchnorm) fuse.push_back(passes::make_fold_batchnorm_into_conv());
+  // Before the ReduceMean rewrite: LayerNorm's means are ReduceMeans too.
+  fuse.push_back(passes::make_fuse_layer_norm());
+  fuse.push_back(passes::make_reduce_mean_to_global_pool());
+  fuse.push_back(passes::make_fold_pad_into_conv());
+  if (options.fold_batchnorm) {
+    fuse.push_back(passes::make_fold_batchnorm_into_conv());
+    // After the folding, for the BatchNorms no Conv takes.
+    fuse.push_back(passes::make_batchnorm_to_scale_shift());
+  }
   // After folding: the GELU's constants (sqrt 2, 1, 0.5) may come out of Constant chains.
   fuse.push_back(passes::make_fuse_gelu());
   fuse.push_back(passes::make_fuse_silu());

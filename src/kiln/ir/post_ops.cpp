@@ -30,16 +30,30 @@ const T& get_attribute(const Node& node, std::string_view name) {
 }  // namespace
 
 bool is_post_op_kind(OpKind op) {
+  // The activations an accelerator library applies in a kernel's epilogue (oneDNN's eltwise
+  // post-ops: Erf, Log, Softplus and the like have none, and would only run slower fused).
   switch (op) {
     case OpKind::kAdd:
     case OpKind::kSub:
     case OpKind::kMul:
     case OpKind::kDiv:
+    case OpKind::kAbs:
     case OpKind::kClip:
+    case OpKind::kElu:
+    case OpKind::kExp:
+    case OpKind::kGelu:
+    case OpKind::kHardSigmoid:
+    case OpKind::kHardSwish:
+    case OpKind::kLeakyRelu:
+    case OpKind::kNeg:
+    case OpKind::kRelu:
+    case OpKind::kSigmoid:
+    case OpKind::kSilu:
+    case OpKind::kSqrt:
+    case OpKind::kTanh:
       return true;
     default:
-      return has_trait(op, kElementwise) && has_trait(op, kUnary) && op != OpKind::kCast &&
-             op != OpKind::kNot;
+      return false;
   }
 }
 

@@ -27,7 +27,7 @@ struct PostOp {
   std::string source;           ///< the name of the node it came from
 };
 
-/// The ops that may be fused as post-ops: the unary activations and the four arithmetic binaries.
+/// The ops that may be fused as post-ops: the common activations and the four arithmetic binaries.
 bool is_post_op_kind(OpKind op);
 
 /// The node's post-ops, in application order (none for an unfused node).

@@ -21,6 +21,16 @@ std::unique_ptr<Pass> make_fuse_silu();
 /// Fuses activations, biases, per-channel scales and residual Adds into the Conv, ConvTranspose,
 /// MatMul or Gemm that feeds them (post-ops, see ir/post_ops.h).
 std::unique_ptr<Pass> make_fuse_post_ops();
+/// Replaces the exported op-by-op LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div,
+/// Mul, Add) by one LayerNormalization node.
+std::unique_ptr<Pass> make_fuse_layer_norm();
+/// Replaces a ReduceMean over all spatial axes by GlobalAveragePool (oneDNN pooling).
+std::unique_ptr<Pass> make_reduce_mean_to_global_pool();
+/// Folds a zero Pad of the spatial axes into the Conv that alone reads it.
+std::unique_ptr<Pass> make_fold_pad_into_conv();
+/// Rewrites an inference BatchNormalization that cannot fold into a Conv as a per-channel Mul
+/// and Add (which fuse_post_ops then fuses, with a following activation, into one kernel).
+std::unique_ptr<Pass> make_batchnorm_to_scale_shift();
 /// Folds an inference BatchNormalization into the Conv that alone feeds it.
 std::unique_ptr<Pass> make_fold_batchnorm_into_conv();
 

@@ -14,6 +14,7 @@ constexpr NamedFactory kGemm[] = {{"onednn", make_onednn_gemm}};
 constexpr NamedFactory kPool[] = {{"onednn", make_onednn_pool}};
 constexpr NamedFactory kBatchNorm[] = {{"onednn", make_onednn_batch_norm}};
 constexpr NamedFactory kEltwise[] = {{"onednn", make_onednn_eltwise}};
+constexpr NamedFactory kLayerNorm[] = {{"onednn", make_onednn_layer_norm}};
 constexpr NamedFactory kSoftmax[] = {{"onednn", make_onednn_softmax}};
 constexpr NamedFactory kBinary[] = {{"onednn", make_onednn_binary}};
 
@@ -41,6 +42,8 @@ std::span<const NamedFactory> cpu_kernel_factories(ir::OpKind op) {
     case OpKind::kMul:
     case OpKind::kSub:
       return kBinary;
+    case OpKind::kLayerNormalization:
+      return kLayerNorm;
     case OpKind::kLogSoftmax:
     case OpKind::kSoftmax:
       return kSoftmax;

@@ -7,6 +7,7 @@
 
 #include "kiln/kernels/cpu/onednn_common.h"
 #include "kiln/kernels/cpu/onednn_kernels.h"
+#include "kiln/kernels/cpu/onednn_post_ops.h"
 
 namespace kiln::kernels::cpu {
 
@@ -40,26 +41,32 @@ memory::dims aligned_dims(const Shape& shape, std::size_t rank) {
 class OnednnBinaryKernel final : public onednn::OnednnKernel {
  public:
   OnednnBinaryKernel(const ir::Node& node, const dnnl::binary::primitive_desc& pd, bool swapped,
-                     const KernelOptions& options)
-      : OnednnKernel(node, pd, options), binary_(pd), swapped_(swapped) {
+                     onednn::PrimitivePostOps post_ops, const KernelOptions& options)
+      : OnednnKernel(node, pd, options),
+        binary_(pd),
+        swapped_(swapped),
+        post_ops_(std::move(post_ops)) {
     src0_ = memory(pd.src_desc(0), cpu_engine(), nullptr);
     src1_ = memory(pd.src_desc(1), cpu_engine(), nullptr);
     dst_ = memory(pd.dst_desc(), cpu_engine(), nullptr);
     args_[DNNL_ARG_SRC_0] = src0_;
     args_[DNNL_ARG_SRC_1] = src1_;
     args_[DNNL_ARG_DST] = dst_;
+    post_ops_.add_arguments(args_);
   }
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     onednn::bind(src0_, inputs[swapped_ ? 1 : 0]);
     onednn::bind(src1_, inputs[swapped_ ? 0 : 1]);
     onednn::bind(dst_, outputs[0]);
+    post_ops_.bind(inputs);
     execute(binary_);
   }
 
  private:
   dnnl::binary binary_;
   bool swapped_;
+  onednn::PrimitivePostOps post_ops_;
   memory src0_;
   memory src1_;
   memory dst_;
@@ -98,13 +105,18 @@ std::unique_ptr<Kernel> make_onednn_binary(const ir::Node& node, const KernelOpt
   }
   const ir::Value& first = swapped ? b : a;
   const ir::Value& second = swapped ? a : b;
+  std::optional<onednn::PrimitivePostOps> post_ops =
+      onednn::PrimitivePostOps::create(node, dst_dims, why_not, {}, /*allow_sum=*/false);
+  if (!post_ops) return nullptr;
   return onednn::create_or_decline(options, why_not, [&]() -> std::unique_ptr<Kernel> {
+    dnnl::primitive_attr attr = onednn::default_attr();
+    post_ops->apply_to(attr);
     const dnnl::binary::desc desc(*algorithm, onednn::plain_desc(aligned_dims(first.shape(), rank)),
                                   onednn::plain_desc(aligned_dims(second.shape(), rank)),
                                   onednn::plain_desc(dst_dims));
-    const dnnl::binary::primitive_desc pd(desc, onednn::default_attr(), cpu_engine());
+    const dnnl::binary::primitive_desc pd(desc, attr, cpu_engine());
     if (onednn::is_generic_impl(pd)) return onednn::decline_generic_impl(pd, why_not);
-    return std::make_unique<OnednnBinaryKernel>(node, pd, swapped, options);
+    return std::make_unique<OnednnBinaryKernel>(node, pd, swapped, std::move(*post_ops), options);
   });
 }
 

@@ -43,6 +43,10 @@ std::unique_ptr<Kernel> make_onednn_batch_norm(const ir::Node& node, const Kerne
 std::unique_ptr<Kernel> make_onednn_binary(const ir::Node& node, const KernelOptions& options,
                                            std::string& why_not);
 
+/// LayerNormalization over the last axis, float32, Y only.
+std::unique_ptr<Kernel> make_onednn_layer_norm(const ir::Node& node, const KernelOptions& options,
+                                               std::string& why_not);
+
 /// Softmax and LogSoftmax over one axis, float32.
 std::unique_ptr<Kernel> make_onednn_softmax(const ir::Node& node, const KernelOptions& options,
                                             std::string& why_not);

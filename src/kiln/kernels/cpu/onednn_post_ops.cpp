@@ -89,7 +89,8 @@ std::optional<EltwiseAlgorithm> eltwise_algorithm(ir::OpKind op, const ir::Attri
 std::optional<PrimitivePostOps> PrimitivePostOps::create(const ir::Node& node,
                                                          const dnnl::memory::dims& dst_dims,
                                                          std::string& why_not,
-                                                         const dnnl::post_ops& leading) {
+                                                         const dnnl::post_ops& leading,
+                                                         bool allow_sum) {
   PrimitivePostOps result;
   result.ops_ = leading;
   for (const ir::PostOp& post_op : ir::post_ops(node)) {

@@ -25,10 +25,13 @@ class PrimitivePostOps {
  public:
   /// Translates the node's post-ops, after `leading` (post-ops the kernel appends itself first,
   /// such as Gemm's beta * C sum). Returns nullopt and sets `why_not` for one oneDNN cannot do.
+  /// `allow_sum`: whether a residual Add may be oneDNN's sum (the kernel prefills the
+  /// destination); otherwise it is a binary post-op like any other.
   static std::optional<PrimitivePostOps> create(const ir::Node& node,
                                                 const dnnl::memory::dims& dst_dims,
                                                 std::string& why_not,
-                                                const dnnl::post_ops& leading = {});
+                                                const dnnl::post_ops& leading = {},
+                                                bool allow_sum = true);
 
   /// The attributes for the primitive: `attr` with these post-ops set.
   void apply_to(dnnl::primitive_attr& attr) const { attr.set_post_ops(ops_); }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kiln/ir/post_ops.h"
 #include "kiln/kernels/reference/elementwise_ops.h"
 
 namespace kiln::kernels::reference {
@@ -329,7 +330,8 @@ void require_same_dtype(const ir::Node& node, std::size_t index) {
 
 template <typename Op, typename... Ts>
 std::vector<ValueType> infer_binary(const ir::Node& node) {
-  require_input_count(node, 2, 2);
+  // A fused binary (post-ops) has its post-ops' operands after its own two inputs.
+  if (!ir::has_post_ops(node)) require_input_count(node, 2, 2);
   const DType dtype = require_input_dtype(node, 0, "A", {dtype_of<Ts>()...}).dtype();
   require_same_dtype(node, 1);
   const DType out = is_predicate<Op>() ? DType::kBool : dtype;
