@@ -11,6 +11,13 @@
 
 namespace kiln::compiler {
 
+/// One run of one pass, for --explain.
+struct PassRun {
+  std::string pass;
+  bool changed = false;
+  std::size_t nodes_after = 0;
+};
+
 /// What passes share while the pipeline runs.
 struct PassContext {
   /// Static shapes another tool (ONNX shape inference) found, by value name: cross-checked.
@@ -21,6 +28,8 @@ struct PassContext {
   std::function<void(std::string_view pass, bool changed, const ir::Graph&)> after_pass;
   /// Why a pass did not fire where it might have, one line each (shown by --explain).
   std::vector<std::string> remarks;
+  /// Every pass run, in order, with the node count after it.
+  std::vector<PassRun> runs;
 };
 
 /// One graph transformation. Cheap checks first, mutate last.

@@ -13,6 +13,7 @@ bool run_pass(Pass& pass, ir::Graph& graph, PassContext& context) {
                                     [&] { return pass.run(graph, context); });
   if (context.verify_each_pass) graph.verify(/*require_types=*/true);
   if (context.after_pass) context.after_pass(pass.name(), changed, graph);
+  context.runs.push_back({std::string(pass.name()), changed, graph.node_count()});
   return changed;
 }
 

@@ -50,6 +50,7 @@ struct Session::State {
   std::vector<TensorSignature> outputs;
   std::vector<Step> steps;
   std::vector<StepInfo> step_info;
+  std::shared_ptr<const compiler::PassContext> compile_log;  // runs and remarks, not callbacks
   std::vector<Binding> bindings;
   std::vector<OutputCopy> output_copies;
   std::shared_ptr<void> arena;
@@ -205,6 +206,8 @@ Session::Session(ir::Graph graph, const SessionOptions& options,
   compiler::PassContext context;
   context.reference_shapes = reference_shapes;
   compiler::compile(graph, options.compile, context);
+  context.reference_shapes = nullptr;
+  state_->compile_log = std::make_shared<const compiler::PassContext>(std::move(context));
   state_->graph = std::make_shared<const ir::Graph>(std::move(graph));
   state_->prepare();
 }
@@ -214,6 +217,7 @@ Session::Session(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Session Session::share_weights(int threads) const {
   auto state = std::make_unique<State>();
   state->graph = state_->graph;
+  state->compile_log = state_->compile_log;
   state->constants = state_->constants;
   state->options = state_->options;
   if (threads > 0) state->options.threads = threads;
@@ -236,6 +240,12 @@ const ir::Graph& Session::graph() const {
 }
 const std::vector<StepInfo>& Session::steps() const {
   return state_->step_info;
+}
+const std::vector<compiler::PassRun>& Session::pass_runs() const {
+  return state_->compile_log->runs;
+}
+const std::vector<std::string>& Session::compile_remarks() const {
+  return state_->compile_log->remarks;
 }
 std::size_t Session::arena_bytes() const {
   return state_->arena_bytes;

@@ -69,6 +69,9 @@ class Session {
 
   const ir::Graph& graph() const;
   const std::vector<StepInfo>& steps() const;
+  /// What the compiler did: every pass run and its remarks (why a rewrite did not fire).
+  const std::vector<compiler::PassRun>& pass_runs() const;
+  const std::vector<std::string>& compile_remarks() const;
   /// Bytes of the activation arena and of the constants (weights).
   std::size_t arena_bytes() const;
   std::size_t constant_bytes() const;
