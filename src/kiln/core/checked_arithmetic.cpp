@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "kiln/core/error.h"
@@ -23,31 +24,6 @@ std::size_t default_max_tensor_bytes() {
   if (pages <= 0 || page_size <= 0) return kFallbackLimit;
   const auto physical = static_cast<unsigned __int128>(pages) * static_cast<unsigned>(page_size);
   return static_cast<std::size_t>(std::min<unsigned __int128>(physical / 2, kDefaultCap));
-}
-
-std::size_t parse_max_tensor_bytes(std::string_view text) {
-  const auto bad = [&]() -> std::size_t {
-    throw_user_error(
-        "KILN_MAX_TENSOR_BYTES='{}' is not a positive byte count (e.g. 8589934592 or 8G)", text);
-  };
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || value == 0) return bad();
-  const std::string_view suffix(end, text.data() + text.size() - end);
-  int shift = 0;
-  if (suffix == "K") {
-    shift = 10;
-  } else if (suffix == "M") {
-    shift = 20;
-  } else if (suffix == "G") {
-    shift = 30;
-  } else if (suffix == "T") {
-    shift = 40;
-  } else if (!suffix.empty()) {
-    return bad();
-  }
-  if (value > (std::uint64_t{UINT64_MAX} >> shift)) return bad();
-  return static_cast<std::size_t>(value << shift);
 }
 
 }  // namespace
@@ -83,10 +59,35 @@ std::int64_t checked_element_count(std::span<const std::int64_t> dims, std::stri
   return count;
 }
 
+std::optional<std::uint64_t> size_from_environment(const char* variable) {
+  const char* set = std::getenv(variable);
+  if (set == nullptr) return std::nullopt;
+  const std::string_view text(set);
+  const auto bad = [&]() -> std::uint64_t {
+    throw_user_error("{}='{}' is not a positive count (e.g. 8589934592 or 8G)", variable, text);
+  };
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || value == 0) return bad();
+  const std::string_view suffix(end, text.data() + text.size() - end);
+  int shift = 0;
+  if (suffix == "K") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (suffix == "T") {
+    shift = 40;
+  } else if (!suffix.empty()) {
+    return bad();
+  }
+  if (value > (UINT64_MAX >> shift)) return bad();
+  return value << shift;
+}
+
 std::size_t max_tensor_bytes() {
-  const char* text = std::getenv("KILN_MAX_TENSOR_BYTES");
-  if (text == nullptr) return default_max_tensor_bytes();
-  return parse_max_tensor_bytes(text);
+  return size_from_environment("KILN_MAX_TENSOR_BYTES").value_or(default_max_tensor_bytes());
 }
 
 std::size_t checked_tensor_bytes(std::span<const std::int64_t> dims, DType dtype,

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what);
 /// Product of `dims` (1 for none); a user error naming `what` when a dimension is negative or
 /// the product overflows.
 std::int64_t checked_element_count(std::span<const std::int64_t> dims, std::string_view what);
+
+/// The value of environment variable `variable` as a positive integer with an optional K/M/G/T
+/// suffix (powers of 1024); nullopt when unset, a user error naming the variable when malformed.
+std::optional<std::uint64_t> size_from_environment(const char* variable);
 
 /// The largest single tensor kiln allocates, in bytes: KILN_MAX_TENSOR_BYTES when set (a positive
 /// integer, optionally with a K/M/G/T suffix in powers of 1024; anything else is a user error),
