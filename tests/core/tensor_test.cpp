@@ -1,5 +1,6 @@
 #include "kiln/core/tensor.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -124,6 +125,68 @@ TEST_F(NpyTest, BadFilesNameTheFile) {
   big_endian.replace(big_endian.find("<f4"), 3, ">f4");
   expect_error(big_endian, "big-endian");
   EXPECT_THROW(read_npy(dir_ / "missing.npy"), Error);
+}
+
+/// A version 1.0 .npy file with `header` (padded as numpy pads it) and `data_bytes` zero bytes.
+std::string npy_with_header(std::string header, std::size_t data_bytes) {
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out.push_back(static_cast<char>(header.size() & 0xff));
+  out.push_back(static_cast<char>(header.size() >> 8));
+  return out + header + std::string(data_bytes, '\0');
+}
+
+std::string npy_error(const std::string& bytes) {
+  try {
+    parse_npy(bytes, "bad.npy");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUser);
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST_F(NpyTest, ReadsTheHeadersNumpyWrites) {
+  // Byte for byte what np.save writes for np.zeros((2, 3), np.float32) and np.zeros(3, np.uint8).
+  const Tensor matrix = parse_npy(
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24), "m");
+  EXPECT_EQ(matrix.shape(), (Shape{2, 3}));
+  EXPECT_EQ(matrix.dtype(), DType::kFloat32);
+  const Tensor vector = parse_npy(
+      npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }", 3), "v");
+  EXPECT_EQ(vector.shape(), Shape{3});
+  // Keys in another order, no spaces.
+  const Tensor reordered =
+      parse_npy(npy_with_header("{'shape':(1,2),'fortran_order':False,'descr':'<i8'}", 16), "r");
+  EXPECT_EQ(reordered.shape(), (Shape{1, 2}));
+  EXPECT_EQ(reordered.dtype(), DType::kInt64);
+}
+
+TEST_F(NpyTest, LyingShapesAreErrorsNotOtherShapes) {
+  const auto with_shape = [](const std::string& shape) {
+    return npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }",
+                           4 * 3 * 224 * 224);
+  };
+  EXPECT_THAT(npy_error(with_shape("(-1, 3, 224, 224)")),
+              ::testing::HasSubstr("has '-1', not a non-negative 64-bit integer"));
+  EXPECT_THAT(npy_error(with_shape("(1.0, 3, 224, 224)")), ::testing::HasSubstr("'1.0'"));
+  EXPECT_THAT(npy_error(with_shape("(1,,3)")), ::testing::HasSubstr("has ''"));
+  EXPECT_THAT(npy_error(with_shape("(99999999999999999999, 3)")),
+              ::testing::HasSubstr("99999999999999999999"));
+  EXPECT_THAT(npy_error(with_shape("(4611686018427387905, 3, 224, 224)")),
+              ::testing::HasSubstr("overflows 64 bits"));
+  EXPECT_THAT(npy_error(with_shape("(4611686018427387905,)")),
+              ::testing::HasSubstr("over the limit"));
+  EXPECT_THAT(npy_error(with_shape("(3)")), ::testing::HasSubstr("not a tuple"));
+  EXPECT_THAT(npy_error(with_shape("[1, 3]")), ::testing::HasSubstr("not a tuple"));
+  EXPECT_THAT(npy_error(with_shape("(1, 3")), ::testing::HasSubstr("not closed"));
+  EXPECT_THAT(npy_error(npy_with_header("{'descr': '<f4', 'shape': (1,), }", 4)),
+              ::testing::HasSubstr("no fortran_order"));
+  EXPECT_THAT(
+      npy_error(npy_with_header("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,), }", 4)),
+      ::testing::HasSubstr("not True or False"));
 }
 
 TEST_F(NpyTest, AtomicWriteLeavesNoTemporaryAndKeepsOldFileOnFailure) {

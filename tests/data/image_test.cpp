@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 
+#include "data/oversized_images.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 
@@ -165,6 +166,39 @@ TEST_F(ImageTest, BrokenFilesGiveUserErrorsNamingTheFile) {
   EXPECT_THAT(error_of([&] { decode_image(bad); }), HasSubstr("bad.png"));
 
   EXPECT_THAT(error_of([&] { decode_image(dir_ / "missing.png"); }), HasSubstr("missing.png"));
+}
+
+TEST_F(ImageTest, DeclaredSizesOverTheLimitFailBeforeAllocating) {
+  // A few hundred bytes each; decoding any of them would need gigabytes.
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"bomb.jpg", testing::jpeg_declaring(65500, 65500)},
+      {"bomb40k.png", testing::png_declaring(40000, 40000)},
+      {"bomb100k.png", testing::png_declaring(100000, 100000)},
+  };
+  for (const auto& [name, bytes] : files) {
+    ASSERT_LT(bytes.size(), 1000u);
+    const fs::path path = dir_ / name;
+    write_file_atomically(path, bytes);
+    EXPECT_THAT(error_of([&] { decode_image(path); }),
+                AllOf(HasSubstr(name), HasSubstr("its header declares"),
+                      HasSubstr("KILN_MAX_IMAGE_PIXELS")));
+  }
+  EXPECT_THAT(error_of([&] { decode_image(dir_ / "bomb40k.png"); }),
+              HasSubstr("40000x40000 pixels (1600.0 megapixels)"));
+}
+
+TEST_F(ImageTest, PixelLimitComesFromTheEnvironment) {
+  const fs::path path = dir_ / "small.png";
+  write_png(path, gradient_image(20, 10, 3));
+  setenv("KILN_MAX_IMAGE_PIXELS", "199", 1);
+  EXPECT_THAT(error_of([&] { decode_image(path); }),
+              HasSubstr("20x10 pixels (0.0 megapixels), over the limit of 199 pixels"));
+  setenv("KILN_MAX_IMAGE_PIXELS", "200", 1);
+  EXPECT_EQ(decode_image(path).width, 20);
+  setenv("KILN_MAX_IMAGE_PIXELS", "lots", 1);
+  EXPECT_THAT(error_of([&] { decode_image(path); }), HasSubstr("KILN_MAX_IMAGE_PIXELS='lots'"));
+  unsetenv("KILN_MAX_IMAGE_PIXELS");
+  EXPECT_EQ(max_image_pixels(), 178956970);
 }
 
 TEST_F(ImageTest, EncodersRefuseUnsupportedChannelCounts) {

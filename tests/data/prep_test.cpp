@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "data/oversized_images.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 #include "kiln/data/image.h"
@@ -135,6 +136,25 @@ TEST_F(PrepTest, BadImagesStopPrepOrAreSkippedAndListed) {
   ASSERT_EQ(skipped.size(), 2u);
   EXPECT_THAT(skipped[0], HasSubstr("truncated"));
   EXPECT_THAT(skipped[1], HasSubstr("empty file"));
+}
+
+TEST_F(PrepTest, ImagesDeclaringHugeSizesAreSkippable) {
+  const fs::path data = synth(Task::kImagenet, 3);
+  const fs::path val = data / "val";
+  write_file_atomically(val / "ILSVRC2012_val_00000002.JPEG",
+                        testing::jpeg_declaring(65500, 65500));
+  write_file_atomically(val / "ILSVRC2012_val_00000003.JPEG",
+                        testing::png_declaring(100000, 100000));
+  EXPECT_THROW(prep_dataset(options(Task::kImagenet, "resnet")), Error);
+  PrepOptions skip = options(Task::kImagenet, "resnet");
+  skip.skip_bad = true;
+  const PrepResult result = prep_dataset(skip);
+  EXPECT_EQ(result.samples, 1);
+  EXPECT_EQ(result.skipped, 2);
+  const auto skipped = lines(dir_ / "out.skipped.txt");
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_THAT(skipped[0], HasSubstr("65500x65500"));
+  EXPECT_THAT(skipped[1], HasSubstr("100000x100000"));
 }
 
 TEST_F(PrepTest, EveryTaskWritesItsSideFiles) {

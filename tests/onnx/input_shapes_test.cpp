@@ -120,6 +120,26 @@ TEST(InputShapes, DimsCannotBeNegative) {
               HasSubstr("default batch size must be positive"));
 }
 
+TEST(InputShapes, OverflowingShapeIsAnErrorNamingTheFlag) {
+  ModelBuilder b = image_model({"batch", 3, 224, 224});
+  EXPECT_THAT(error_of([&] {
+                b.import({.input_shapes = {{"image", {4611686018427387905, 3, 224, 224}}}});
+              }),
+              AllOf(HasSubstr("input 'image' (--shape image:4611686018427387905,3,224,224)"),
+                    HasSubstr("overflows 64 bits")));
+}
+
+TEST(InputShapes, BatchOverTheTensorLimitIsAnErrorBeforeAllocating) {
+  ModelBuilder b = image_model({"batch", 3, 224, 224});
+  // 2^30 images of 3x224x224 float32: 548 TiB, over any machine's default limit.
+  EXPECT_THAT(error_of([&] { b.import({.default_batch = 1073741824}); }),
+              AllOf(HasSubstr("input 'image' at batch 1073741824"),
+                    HasSubstr("float32 tensor of shape [1073741824,3,224,224]"),
+                    HasSubstr("KILN_MAX_TENSOR_BYTES")));
+  EXPECT_THAT(error_of([&] { b.import({.default_batch = 4611686018427387905}); }),
+              HasSubstr("overflows 64 bits"));
+}
+
 TEST(InputShapes, UnsupportedInputTypeIsNamed) {
   ModelBuilder b(13);
   b.input("ids", {4}, TensorProto::UINT16);

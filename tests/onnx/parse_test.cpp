@@ -109,6 +109,41 @@ TEST(Parse, CheckerFailureIsOneLineNamingTheFile) {
                              HasSubstr("fails the ONNX checker"), HasSubstr("undefined_value")));
 }
 
+// ONNX's own shape inference divides by these (SIGFPE on strides=[0,0], issue 16): the import
+// refuses them first, naming the node and attribute.
+TEST(Parse, ZeroStridesAndDilationsAndNegativePadsAreRefusedBeforeShapeInference) {
+  struct Case {
+    std::string op;
+    std::string attribute;
+    std::vector<std::int64_t> values;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"Conv", "strides", {0, 0}, "attribute 'strides' = [0,0] has a value below 1"},
+      {"Conv", "dilations", {1, 0}, "attribute 'dilations' = [1,0] has a value below 1"},
+      {"Conv", "pads", {0, -1, 0, 0}, "attribute 'pads' = [0,-1,0,0] has a negative value"},
+      {"MaxPool", "strides", {0, 0}, "attribute 'strides' = [0,0] has a value below 1"},
+      {"AveragePool", "strides", {0, 0}, "attribute 'strides' = [0,0] has a value below 1"},
+      {"AveragePool", "kernel_shape", {0, 2}, "attribute 'kernel_shape' = [0,2] has a value"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op + " " + c.attribute);
+    ModelBuilder b(13);
+    b.input("x", {1, 1, 8, 8});
+    NodeProto& node = c.op == "Conv" ? b.node(c.op, {"x", "w"}, {"y"}, "window")
+                                     : b.node(c.op, {"x"}, {"y"}, "window");
+    if (c.op == "Conv") b.initializer(float_tensor("w", {1, 1, 2, 2}, {1, 1, 1, 1}));
+    if (c.op != "Conv" && c.attribute != "kernel_shape") {
+      set_attribute(node, "kernel_shape", std::vector<std::int64_t>{2, 2});
+    }
+    set_attribute(node, c.attribute, c.values);
+    b.output("y");
+    EXPECT_THAT(
+        error_of([&] { b.import(); }),
+        AllOf(HasSubstr(fmt::format("node 'window' ({}, opset 13)", c.op)), HasSubstr(c.expected)));
+  }
+}
+
 TEST(Parse, CheckerRejectsAnUnknownOnnxOp) {
   ModelBuilder b(13);
   b.input("x", {2});

@@ -1,8 +1,10 @@
 #include "kiln/core/npy.h"
 
+#include <charconv>
 #include <cstring>
-#include <regex>
+#include <vector>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/core/file_io.h"
 
 namespace kiln {
@@ -50,6 +52,75 @@ const char* descr_of(DType dtype) {
   throw_internal_error("cannot write an empty tensor as .npy");
 }
 
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\n");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\n") - first + 1);
+}
+
+/// The text of `key`'s value in the header dict, up to the next top-level comma or the closing
+/// brace: "'<f4'", "False", "(1, 3)". A hand parser rather than std::regex, whose recursion
+/// overflows the stack on long headers.
+std::string_view header_value(std::string_view header, std::string_view key,
+                              const std::string& name) {
+  const std::string quoted = fmt::format("'{}'", key);
+  const auto key_at = header.find(quoted);
+  if (key_at == std::string_view::npos) {
+    throw_user_error("'{}': .npy header has no {}", name, key);
+  }
+  std::string_view rest = header.substr(key_at + quoted.size());
+  const auto colon = rest.find_first_not_of(" \t");
+  if (colon == std::string_view::npos || rest[colon] != ':') {
+    throw_user_error("'{}': .npy header has no value for {}", name, key);
+  }
+  rest = rest.substr(colon + 1);
+  bool in_quotes = false;
+  int depth = 0;
+  std::size_t end = 0;
+  for (; end < rest.size(); ++end) {
+    const char c = rest[end];
+    if (c == '\'') in_quotes = !in_quotes;
+    if (in_quotes) continue;
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth == 0 && (c == ',' || c == '}')) break;
+    if (depth < 0) break;
+  }
+  if (in_quotes || depth != 0) {
+    throw_user_error("'{}': .npy header's {} is not closed", name, key);
+  }
+  return trim(rest.substr(0, end));
+}
+
+/// "(1, 3, 224, 224)", "(3,)" or "()": non-negative decimal integers only, so that "(-1, 3)" and
+/// "(1.0, 2)" are errors rather than some other shape.
+std::vector<std::int64_t> parse_shape(std::string_view text, const std::string& name) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') {
+    throw_user_error("'{}': .npy shape {} is not a tuple", name, text);
+  }
+  std::string_view items = trim(text.substr(1, text.size() - 2));
+  std::vector<std::int64_t> dims;
+  while (!items.empty()) {
+    const auto comma = items.find(',');
+    const std::string_view item = trim(items.substr(0, comma));
+    std::int64_t dim = 0;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), dim);
+    if (item.empty() || item.front() == '-' || error != std::errc() ||
+        end != item.data() + item.size()) {
+      throw_user_error("'{}': .npy shape {} has '{}', not a non-negative 64-bit integer", name,
+                       text, item);
+    }
+    dims.push_back(dim);
+    if (comma == std::string_view::npos) break;
+    items = trim(items.substr(comma + 1));
+  }
+  if (dims.size() == 1 && text.find(',') == std::string_view::npos) {
+    throw_user_error("'{}': .npy shape {} is not a tuple (a 1-d shape is written (n,))", name,
+                     text);
+  }
+  return dims;
+}
+
 }  // namespace
 
 Tensor parse_npy(std::string_view bytes, const std::string& name) {
@@ -74,34 +145,32 @@ Tensor parse_npy(std::string_view bytes, const std::string& name) {
   if (header_start + header_len > bytes.size()) {
     throw_user_error("'{}': truncated .npy header", name);
   }
-  const std::string header(bytes.substr(header_start, header_len));
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']+)')"))) {
-    throw_user_error("'{}': .npy header has no descr", name);
+  const std::string_view header = bytes.substr(header_start, header_len);
+  const std::string_view descr = header_value(header, "descr", name);
+  if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') {
+    throw_user_error("'{}': .npy header's descr {} is not a quoted string", name, descr);
   }
-  const DType dtype = dtype_from_descr(m[1].str(), name);
-  if (std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*True)"))) {
+  const DType dtype = dtype_from_descr(std::string(descr.substr(1, descr.size() - 2)), name);
+  const std::string_view fortran_order = header_value(header, "fortran_order", name);
+  if (fortran_order == "True") {
     throw_user_error(
         "'{}': Fortran-ordered .npy arrays are not supported; save with "
         "np.ascontiguousarray",
         name);
   }
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) {
-    throw_user_error("'{}': .npy header has no shape", name);
+  if (fortran_order != "False") {
+    throw_user_error("'{}': .npy header's fortran_order is '{}', not True or False", name,
+                     fortran_order);
   }
-  std::vector<std::int64_t> dims;
-  const std::string shape_text = m[1].str();
-  std::regex number(R"(\d+)");
-  for (auto it = std::sregex_iterator(shape_text.begin(), shape_text.end(), number);
-       it != std::sregex_iterator(); ++it) {
-    dims.push_back(std::stoll(it->str()));
-  }
-  Tensor tensor(dtype, Shape(std::move(dims)));
+  const std::vector<std::int64_t> dims = parse_shape(header_value(header, "shape", name), name);
+  const std::size_t data_bytes = checked_tensor_bytes(dims, dtype, fmt::format("'{}'", name));
   const std::size_t data_start = header_start + header_len;
-  if (bytes.size() - data_start != tensor.size_bytes()) {
-    throw_user_error("'{}': .npy data is {} bytes, expected {} for {}", name,
-                     bytes.size() - data_start, tensor.size_bytes(), tensor.description());
+  if (bytes.size() - data_start != data_bytes) {
+    throw_user_error("'{}': .npy data is {} bytes, expected {} for {}[{}]", name,
+                     bytes.size() - data_start, data_bytes, dtype_name(dtype),
+                     fmt::join(dims, ","));
   }
+  Tensor tensor(dtype, Shape(dims));
   if (tensor.size_bytes() != 0)
     std::memcpy(tensor.raw(), bytes.data() + data_start, tensor.size_bytes());
   return tensor;

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/core/error.h"
 
 namespace kiln {
 
 std::int64_t Shape::numel() const {
-  std::int64_t n = 1;
-  for (std::int64_t d : dims_) n *= d;
-  return n;
+  return checked_element_count(dims_, "tensor shape");
 }
 
 std::vector<std::int64_t> Shape::strides() const {

@@ -23,7 +23,8 @@ class Shape {
   const std::vector<std::int64_t>& dims() const { return dims_; }
   std::vector<std::int64_t>& dims() { return dims_; }
 
-  /// Product of all dimensions; 1 for a scalar (rank 0).
+  /// Product of all dimensions; 1 for a scalar (rank 0). A user error when a dimension is
+  /// negative or the product overflows (shapes come from files and graphs).
   std::int64_t numel() const;
   /// Row-major strides in elements.
   std::vector<std::int64_t> strides() const;

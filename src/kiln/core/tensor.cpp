@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "kiln/core/checked_arithmetic.h"
+
 namespace kiln {
 
 std::shared_ptr<void> allocate_aligned(std::size_t size_bytes) {
@@ -17,10 +19,13 @@ std::shared_ptr<void> allocate_aligned(std::size_t size_bytes) {
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   KILN_CHECK(dtype != DType::kUndefined, "cannot allocate a tensor of undefined dtype");
-  for (std::int64_t d : shape_.dims()) {
-    if (d < 0) throw_user_error("negative dimension in shape {}", shape_.to_string());
+  const std::size_t bytes = checked_tensor_bytes(shape_.dims(), dtype, "cannot allocate");
+  try {
+    owner_ = allocate_aligned(bytes);
+  } catch (const std::bad_alloc&) {
+    throw_user_error("out of memory allocating {} for a {} tensor", format_byte_size(bytes),
+                     description());
   }
-  owner_ = allocate_aligned(size_bytes());
   data_ = owner_.get();
   std::memset(data_, 0, size_bytes());
 }

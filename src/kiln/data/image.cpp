@@ -7,12 +7,41 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 #include "kiln/data/image_codecs.h"
 
 namespace kiln::data {
+
+std::int64_t max_image_pixels() {
+  constexpr std::int64_t kPillowBombLimit = 2 * (1024 * 1024 * 1024 / 4 / 3);
+  const std::optional<std::uint64_t> set = size_from_environment("KILN_MAX_IMAGE_PIXELS");
+  if (!set) return kPillowBombLimit;
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(*set, INT64_MAX));
+}
+
+std::string declared_size_problem(std::int64_t width, std::int64_t height, int channels) {
+  const std::int64_t limit = max_image_pixels();
+  // Both are at most 2^31 (libpng's and libjpeg's own bounds), so the product fits.
+  const std::int64_t pixels = width * height;
+  if (pixels > limit) {
+    return fmt::format(
+        "its header declares {}x{} pixels ({:.1f} megapixels), over the limit of {} pixels on "
+        "one image (set KILN_MAX_IMAGE_PIXELS to raise it)",
+        width, height, static_cast<double>(pixels) / 1e6, limit);
+  }
+  const std::size_t bytes = static_cast<std::size_t>(pixels) * static_cast<std::size_t>(channels);
+  if (bytes > max_tensor_bytes()) {
+    return fmt::format(
+        "its header declares {}x{} pixels, {} decoded, over the limit of {} on one tensor (set "
+        "KILN_MAX_TENSOR_BYTES to raise it)",
+        width, height, format_byte_size(bytes), format_byte_size(max_tensor_bytes()));
+  }
+  return {};
+}
 
 Image decode_image_bytes(std::string_view bytes, std::string_view name, ColorMode mode) {
   if (bytes.empty()) throw_user_error("'{}': empty file, expected a JPEG or PNG image", name);

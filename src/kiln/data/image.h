@@ -47,6 +47,16 @@ Image decode_image(const std::filesystem::path& path, ColorMode mode = ColorMode
 Image decode_image_bytes(std::string_view bytes, std::string_view name,
                          ColorMode mode = ColorMode::kRgb);
 
+/// The most pixels (width x height) kiln decodes in one image: KILN_MAX_IMAGE_PIXELS when set
+/// (a positive count, K/M/G suffixes allowed), else 178956970, the size at which Pillow refuses
+/// an image as a decompression bomb. The codecs check the size a header declares against it
+/// (and the decoded bytes against the tensor limit) before allocating anything.
+std::int64_t max_image_pixels();
+/// Why an image whose header declares `width` x `height` with `channels` decoded channels may
+/// not be decoded ("its header declares 65500x65500 pixels (4290.2 megapixels), over ..."); empty
+/// when it may.
+std::string declared_size_problem(std::int64_t width, std::int64_t height, int channels);
+
 /// What a file's header says, without decoding the pixels.
 struct ImageInfo {
   enum class Format { kJpeg, kPng };

@@ -1,6 +1,7 @@
 // JPEG decoding and encoding with libjpeg-turbo, set up as Pillow's decoder is (islow DCT, fancy
 // upsampling, no EXIF rotation) so that the pixels equal PIL's Image.open(...).convert('RGB').
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
@@ -70,6 +71,7 @@ struct JpegDecodeJob {
   std::vector<JSAMPROW> rows;
   bool cmyk = false;
   int refused_components = 0;  // set when the component count is not supported
+  std::string oversized;       // set when the declared size is over the limits
 };
 
 // Returns false when libjpeg reported an error (the message is in job.error).
@@ -91,6 +93,11 @@ struct JpegDecodeJob {
     job.refused_components = cinfo.num_components;
     return true;
   }
+  // Before jpeg_start_decompress, which allocates (a progressive JPEG's whole coefficient
+  // image): a few bytes of header can declare 65500x65500.
+  job.oversized = declared_size_problem(cinfo.image_width, cinfo.image_height,
+                                        std::max(cinfo.num_components, 3));
+  if (!job.oversized.empty()) return true;
   jpeg_start_decompress(&cinfo);
   job.image = Image::blank(static_cast<int>(cinfo.output_width),
                            static_cast<int>(cinfo.output_height), cinfo.output_components);
@@ -119,6 +126,7 @@ Image decode_jpeg(std::string_view bytes, std::string_view name, ColorMode mode)
   const bool ok = run_jpeg_decoder(job);
   jpeg_destroy_decompress(&job.cinfo);
   if (!ok) throw_user_error("'{}': corrupt or truncated JPEG: {}", name, job.error.message);
+  if (!job.oversized.empty()) throw_user_error("'{}': JPEG: {}", name, job.oversized);
   if (job.refused_components != 0) {
     throw_user_error("'{}': JPEG with {} color components is not supported{}", name,
                      job.refused_components,

@@ -67,6 +67,7 @@ struct PngDecodeJob {
   std::array<std::uint8_t, 256 * 3> palette;
   Layout layout = Layout::kDirect;
   const char* refusal = nullptr;  // set when the pixel format is not supported in `mode`
+  std::string oversized;          // set when the declared size is over the limits
 };
 
 // Returns false when libpng reported an error (the message is in job.error).
@@ -78,6 +79,10 @@ struct PngDecodeJob {
   png_read_info(png, info);
   const int width = static_cast<int>(png_get_image_width(png, info));
   const int height = static_cast<int>(png_get_image_height(png, info));
+  // Before any row is allocated: a 200-byte file can declare 100000x100000.
+  job.oversized =
+      declared_size_problem(png_get_image_width(png, info), png_get_image_height(png, info), 6);
+  if (!job.oversized.empty()) return true;
   const int bit_depth = png_get_bit_depth(png, info);
   const bool unchanged = job.mode == ColorMode::kUnchanged;
   int channels = 0;
@@ -169,6 +174,7 @@ Image decode_png(std::string_view bytes, std::string_view name, ColorMode mode) 
   const bool ok = run_png_decoder(job);
   png_destroy_read_struct(&job.png, &job.info, nullptr);
   if (!ok) throw_user_error("'{}': corrupt or truncated PNG: {}", name, job.error.message);
+  if (!job.oversized.empty()) throw_user_error("'{}': PNG: {}", name, job.oversized);
   if (job.refusal != nullptr) {
     throw_user_error(
         "'{}': PNG with {} pixels cannot be read{}", name, job.refusal,

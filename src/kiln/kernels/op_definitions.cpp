@@ -1,5 +1,8 @@
 #include "kiln/kernels/op_definitions.h"
 
+#include <fmt/format.h>
+
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/kernels/post_op_chain.h"
 #include "kiln/kernels/reference/families.h"
 
@@ -41,6 +44,11 @@ void infer_node_types(ir::Node& node) {
   KILN_CHECK(types.size() == node.output_count(), "{}: inference gave {} types for {} outputs",
              node.describe(), types.size(), node.output_count());
   for (std::size_t i = 0; i < types.size(); ++i) {
+    // One check for every op: a shape from a constant (Expand, Tile, Reshape, ConstantOfShape)
+    // or from arithmetic on the inputs' shapes can be any size; over the limit it is an error
+    // naming the node here, before a kernel or the memory plan sees it.
+    checked_tensor_bytes(types[i].shape.dims(), types[i].dtype,
+                         fmt::format("{} output {}", node.describe(), i));
     node.output(i)->set_type(types[i].dtype, std::move(types[i].shape));
   }
 }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "kiln/core/error.h"
+#include "kiln/ir/window_attributes.h"
 #include "kiln/onnx/canonicalize.h"
 #include "kiln/onnx/input_shapes.h"
 #include "kiln/onnx/model_proto.h"
@@ -351,6 +352,19 @@ void check_supported_ops(const GraphProto& graph, std::int64_t opset) {
   throw Error(ErrorKind::kUser, message).add_context(node_frame(*first, opset));
 }
 
+// ONNX's shape inference divides by strides and dilations without checking them, so the
+// sliding-window attributes are checked first: a zero is an error naming the node, not SIGFPE.
+void check_window_attributes(const GraphProto& graph, std::int64_t opset) {
+  for (const NodeProto& node : graph.node()) {
+    if (!ir::has_window_attributes(node.op_type())) continue;
+    for (const auto& attribute : node.attribute()) {
+      if (!ir::window_attribute_minimum(attribute.name())) continue;
+      const std::vector<std::int64_t> values(attribute.ints().begin(), attribute.ints().end());
+      ir::check_window_attribute(node_frame(node, opset), attribute.name(), values);
+    }
+  }
+}
+
 std::string producer_of(const ModelProto& model) {
   std::string producer = model.producer_name();
   if (!model.producer_version().empty()) {
@@ -371,6 +385,7 @@ ImportedModel import_proto(ModelProto& model, const std::filesystem::path& base_
   check_external_data_files(model.graph(), external);
   run_onnx_checker(model, base_dir);
   check_supported_ops(model.graph(), imported.opset);
+  check_window_attributes(model.graph(), imported.opset);
 
   std::unordered_set<std::string> initializer_names;
   for (const auto& initializer : model.graph().initializer()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/core/error.h"
 #include "kiln/onnx/tensor_proto.h"
 
@@ -180,9 +181,15 @@ std::vector<FixedInput> fix_input_shapes(::onnx::GraphProto& graph,
                        onnx_type_name(elem_type));
     }
     auto given = options.input_shapes.find(name);
-    std::vector<std::int64_t> dims = given != options.input_shapes.end()
-                                         ? dims_from_user(input, given->second)
-                                         : dims_from_model(input, options.default_batch);
+    const bool user_shape = given != options.input_shapes.end();
+    std::vector<std::int64_t> dims = user_shape ? dims_from_user(input, given->second)
+                                                : dims_from_model(input, options.default_batch);
+    // Before ONNX shape inference and any allocation: an overflowing or machine-sized input is
+    // an error here, not a wrapped count later.
+    checked_tensor_bytes(dims, *dtype,
+                         user_shape
+                             ? fmt::format("input '{}' ({})", name, shape_flag(name, dims))
+                             : fmt::format("input '{}' at batch {}", name, options.default_batch));
     write_dims(input, dims);
     fixed.push_back({name, *dtype, Shape(std::move(dims))});
   }

@@ -1,5 +1,8 @@
 #include "kiln/kernels/reference/conv_attributes.h"
 
+#include <fmt/format.h>
+
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/kernels/reference/spatial_attributes.h"
 
 namespace kiln::kernels::reference {
@@ -53,8 +56,8 @@ ConvParams parse_common(const ir::Node& node) {
     throw_user_error("{}: group = {} does not divide the {} input channels of X {}",
                      node.describe(), p.group, p.in_channels, x.shape().to_string());
   }
-  p.strides = parse_spatial_ints(node, "strides", spatial, 1, 1);
-  p.dilations = parse_spatial_ints(node, "dilations", spatial, 1, 1);
+  p.strides = parse_spatial_ints(node, "strides", spatial, 1);
+  p.dilations = parse_spatial_ints(node, "dilations", spatial, 1);
   return p;
 }
 
@@ -85,27 +88,14 @@ ConvParams parse_conv_params(const ir::Node& node) {
   }
   check_bias(node, p);
 
-  const std::size_t spatial = p.spatial_rank();
-  const AutoPad auto_pad = parse_auto_pad(node);
-  Pads pads = auto_pad == AutoPad::kNotSet ? parse_pads(node, spatial)
-                                           : Pads{std::vector<std::int64_t>(spatial, 0),
-                                                  std::vector<std::int64_t>(spatial, 0)};
+  Pads pads = resolve_window_pads(node, parse_auto_pad(node), p.in_spatial, p.kernel, p.strides,
+                                  p.dilations);
   p.pads_begin = std::move(pads.begin);
   p.pads_end = std::move(pads.end);
-  p.out_spatial.resize(spatial);
-  for (std::size_t i = 0; i < spatial; ++i) {
-    const std::int64_t extent = p.kernel_extent(i);
-    if (auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
-      same_pads(auto_pad, p.in_spatial[i], p.strides[i], extent, p.pads_begin[i], p.pads_end[i]);
-    }
+  p.out_spatial.resize(p.spatial_rank());
+  for (std::size_t i = 0; i < p.spatial_rank(); ++i) {
     const std::int64_t padded = p.in_spatial[i] + p.pads_begin[i] + p.pads_end[i];
-    if (padded < extent) {
-      throw_user_error(
-          "{}: kernel extent {} (kernel {}, dilation {}) is larger than the padded input {} on "
-          "spatial axis {}",
-          node.describe(), extent, p.kernel[i], p.dilations[i], padded, i);
-    }
-    p.out_spatial[i] = (padded - extent) / p.strides[i] + 1;
+    p.out_spatial[i] = (padded - p.kernel_extent(i)) / p.strides[i] + 1;
   }
   return p;
 }
@@ -123,7 +113,7 @@ ConvParams parse_conv_transpose_params(const ir::Node& node) {
 
   const std::size_t spatial = p.spatial_rank();
   const std::vector<std::int64_t> output_padding =
-      parse_spatial_ints(node, "output_padding", spatial, 0, 0);
+      parse_spatial_ints(node, "output_padding", spatial, 0);
   for (std::size_t i = 0; i < spatial; ++i) {
     if (output_padding[i] >= std::max(p.strides[i], p.dilations[i])) {
       throw_user_error(
@@ -135,8 +125,11 @@ ConvParams parse_conv_transpose_params(const ir::Node& node) {
 
   // The output size each axis reaches with no padding at all.
   std::vector<std::int64_t> full(spatial);
+  const std::string what = fmt::format("{}: output size", node.describe());
   for (std::size_t i = 0; i < spatial; ++i) {
-    full[i] = p.strides[i] * (p.in_spatial[i] - 1) + output_padding[i] + p.kernel_extent(i);
+    const std::int64_t reach = checked_multiply(p.strides[i], p.in_spatial[i] - 1, what);
+    full[i] = checked_add(checked_add(reach, output_padding[i], what),
+                          kernel_extent(node, p.kernel[i], p.dilations[i]), what);
   }
 
   const AutoPad auto_pad = parse_auto_pad(node);
@@ -152,7 +145,9 @@ ConvParams parse_conv_transpose_params(const ir::Node& node) {
     }
   } else if (auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
     wanted.resize(spatial);
-    for (std::size_t i = 0; i < spatial; ++i) wanted[i] = p.in_spatial[i] * p.strides[i];
+    for (std::size_t i = 0; i < spatial; ++i) {
+      wanted[i] = checked_multiply(p.in_spatial[i], p.strides[i], what);
+    }
   }
 
   p.pads_begin.assign(spatial, 0);

@@ -1,5 +1,6 @@
 #include "kiln/kernels/reference/pool_attributes.h"
 
+#include "kiln/ir/window_attributes.h"
 #include "kiln/kernels/reference/spatial_attributes.h"
 
 namespace kiln::kernels::reference {
@@ -82,42 +83,29 @@ PoolParams parse_pool_params(const ir::Node& node) {
                      node.describe(), format_ints(p.kernel), p.kernel.size(), x_shape.to_string(),
                      spatial);
   }
-  for (std::int64_t k : p.kernel) {
-    if (k < 1) {
-      throw_user_error("{}: kernel_shape {} has a value below 1", node.describe(),
-                       format_ints(p.kernel));
-    }
-  }
-  p.strides = parse_spatial_ints(node, "strides", spatial, 1, 1);
-  p.dilations = parse_spatial_ints(node, "dilations", spatial, 1, 1);
+  ir::check_window_attribute(node.describe(), "kernel_shape", p.kernel);
+  p.strides = parse_spatial_ints(node, "strides", spatial, 1);
+  p.dilations = parse_spatial_ints(node, "dilations", spatial, 1);
   p.ceil_mode = node.attr_int("ceil_mode", 0) != 0;
   p.count_include_pad = !p.is_max && node.attr_int("count_include_pad", 0) != 0;
 
   const AutoPad auto_pad = parse_auto_pad(node);
-  Pads pads = auto_pad == AutoPad::kNotSet ? parse_pads(node, spatial)
-                                           : Pads{std::vector<std::int64_t>(spatial, 0),
-                                                  std::vector<std::int64_t>(spatial, 0)};
+  Pads pads = resolve_window_pads(node, auto_pad, p.in_spatial, p.kernel, p.strides, p.dilations);
   p.pads_begin = std::move(pads.begin);
   p.pads_end = std::move(pads.end);
   p.out_spatial.resize(spatial);
   for (std::size_t i = 0; i < spatial; ++i) {
-    const std::int64_t extent = p.kernel_extent(i);
     const std::int64_t in = p.in_spatial[i];
     if (auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
-      same_pads(auto_pad, in, p.strides[i], extent, p.pads_begin[i], p.pads_end[i]);
-      p.out_spatial[i] = (in + p.strides[i] - 1) / p.strides[i];
+      p.out_spatial[i] = same_output_size(in, p.strides[i]);
       continue;
     }
+    const std::int64_t extent = p.kernel_extent(i);
     const std::int64_t padded = in + p.pads_begin[i] + p.pads_end[i];
-    if (padded < extent) {
-      throw_user_error(
-          "{}: kernel extent {} (kernel {}, dilation {}) is larger than the padded input {} on "
-          "spatial axis {}",
-          node.describe(), extent, p.kernel[i], p.dilations[i], padded, i);
-    }
     // SAME and VALID fix the output size; ceil_mode only rounds explicit padding's.
     const bool round_up = p.ceil_mode && auto_pad == AutoPad::kNotSet;
-    std::int64_t out = (padded - extent + (round_up ? p.strides[i] - 1 : 0)) / p.strides[i] + 1;
+    const std::int64_t slack = padded - extent;
+    std::int64_t out = slack / p.strides[i] + 1 + (round_up && slack % p.strides[i] != 0 ? 1 : 0);
     // A last window that would start in the right padding is dropped (ONNX, PyTorch).
     if (round_up && (out - 1) * p.strides[i] >= in + p.pads_begin[i]) --out;
     p.out_spatial[i] = out;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "kiln/core/checked_arithmetic.h"
+#include "kiln/ir/window_attributes.h"
 #include "kiln/kernels/kernel.h"
 
 namespace kiln::kernels::reference {
@@ -18,20 +20,14 @@ AutoPad parse_auto_pad(const ir::Node& node) {
 }
 
 std::vector<std::int64_t> parse_spatial_ints(const ir::Node& node, std::string_view name,
-                                             std::size_t count, std::int64_t fallback,
-                                             std::int64_t min_value) {
+                                             std::size_t count, std::int64_t fallback) {
   std::vector<std::int64_t> values =
       node.attr_ints(name, std::vector<std::int64_t>(count, fallback));
   if (values.size() != count) {
     throw_user_error("{}: attribute '{}' has {} values {}, expected one per spatial axis ({})",
                      node.describe(), name, values.size(), format_ints(values), count);
   }
-  for (std::int64_t v : values) {
-    if (v < min_value) {
-      throw_user_error("{}: attribute '{}' = {} has a value below {}", node.describe(), name,
-                       format_ints(values), min_value);
-    }
-  }
+  ir::check_window_attribute(node.describe(), name, values);
   return values;
 }
 
@@ -44,24 +40,53 @@ Pads parse_pads(const ir::Node& node, std::size_t count) {
         "spatial axes)",
         node.describe(), format_ints(values), values.size(), 2 * count, count);
   }
-  for (std::int64_t v : values) {
-    if (v < 0) {
-      throw_user_error("{}: attribute 'pads' = {} has a negative value", node.describe(),
-                       format_ints(values));
-    }
-  }
+  ir::check_window_attribute(node.describe(), "pads", values);
   return {std::vector<std::int64_t>(values.begin(), values.begin() + count),
           std::vector<std::int64_t>(values.begin() + count, values.end())};
 }
 
-void same_pads(AutoPad auto_pad, std::int64_t input, std::int64_t stride,
-               std::int64_t kernel_extent, std::int64_t& pad_begin, std::int64_t& pad_end) {
-  const std::int64_t output = (input + stride - 1) / stride;
-  const std::int64_t total =
-      std::max<std::int64_t>(0, (output - 1) * stride + kernel_extent - input);
-  const std::int64_t small_half = total / 2;
-  pad_begin = auto_pad == AutoPad::kSameUpper ? small_half : total - small_half;
-  pad_end = total - pad_begin;
+std::int64_t kernel_extent(const ir::Node& node, std::int64_t kernel, std::int64_t dilation) {
+  const std::string what =
+      fmt::format("{}: kernel extent (kernel - 1) x dilation", node.describe());
+  return checked_add(checked_multiply(kernel - 1, dilation, what), 1, what);
+}
+
+std::int64_t same_output_size(std::int64_t input, std::int64_t stride) {
+  return input / stride + (input % stride != 0 ? 1 : 0);
+}
+
+Pads resolve_window_pads(const ir::Node& node, AutoPad auto_pad,
+                         const std::vector<std::int64_t>& in_spatial,
+                         const std::vector<std::int64_t>& kernel,
+                         const std::vector<std::int64_t>& strides,
+                         const std::vector<std::int64_t>& dilations) {
+  const std::size_t spatial = in_spatial.size();
+  Pads pads = auto_pad == AutoPad::kNotSet ? parse_pads(node, spatial)
+                                           : Pads{std::vector<std::int64_t>(spatial, 0),
+                                                  std::vector<std::int64_t>(spatial, 0)};
+  const std::string what = fmt::format("{}: padded input", node.describe());
+  for (std::size_t i = 0; i < spatial; ++i) {
+    const std::int64_t extent = kernel_extent(node, kernel[i], dilations[i]);
+    if (auto_pad == AutoPad::kSameUpper || auto_pad == AutoPad::kSameLower) {
+      // The last window starts at (output - 1) * stride, inside the input, and spans extent.
+      const std::int64_t last_start =
+          (same_output_size(in_spatial[i], strides[i]) - 1) * strides[i];
+      const std::int64_t total =
+          std::max<std::int64_t>(0, checked_add(last_start, extent, what) - in_spatial[i]);
+      const std::int64_t small_half = total / 2;
+      pads.begin[i] = auto_pad == AutoPad::kSameUpper ? small_half : total - small_half;
+      pads.end[i] = total - pads.begin[i];
+    }
+    const std::int64_t padded =
+        checked_add(checked_add(in_spatial[i], pads.begin[i], what), pads.end[i], what);
+    if (padded < extent) {
+      throw_user_error(
+          "{}: kernel extent {} (kernel {}, dilation {}) is larger than the padded input {} on "
+          "spatial axis {}",
+          node.describe(), extent, kernel[i], dilations[i], padded, i);
+    }
+  }
+  return pads;
 }
 
 const ir::Value& require_float32_input(const ir::Node& node, std::size_t index,

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/kernels/reference/tensor_copy.h"
 #include "kiln/kernels/reference/tensor_ops.h"
 
@@ -83,7 +84,7 @@ TileParams parse_tile(const ir::Node& node) {
   TileParams params;
   std::vector<std::int64_t> out;
   for (std::size_t a = 0; a < in.size(); ++a) {
-    out.push_back(in[a] * repeats[a]);
+    out.push_back(checked_multiply(in[a], repeats[a], node.describe()));
     params.view.dims.insert(params.view.dims.end(), {repeats[a], in[a]});
     params.view.src_strides.insert(params.view.src_strides.end(), {0, in_strides[a]});
   }

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/kernels/reference/tensor_copy.h"
 #include "kiln/kernels/reference/tensor_ops.h"
 
@@ -52,7 +53,8 @@ Shape reshape_output(const ir::Node& node) {
     throw_user_error("{}: shape {} has both 0 and -1 with allowzero=1, so -1 is undefined",
                      node.describe(), dims_text(requested));
   }
-  const std::int64_t known = Shape(out).numel();
+  const std::int64_t known = checked_element_count(
+      out, fmt::format("{}: shape {}", node.describe(), dims_text(requested)));
   if (inferred >= 0) {
     if (known == 0 || in.numel() % known != 0) {
       throw_user_error("{}: cannot reshape {} ({} elements) to {}: {} is not a multiple of {}",

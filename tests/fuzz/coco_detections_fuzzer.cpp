@@ -1,0 +1,11 @@
+// COCO results (detections.json: image_id, category_id, bbox, score) on arbitrary bytes.
+
+#include "fuzz_support.h"
+#include "kiln/eval/coco_dataset.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return kiln::fuzz::run_one_input([&] {
+    kiln::eval::parse_coco_detections(std::string(kiln::fuzz::as_text(data, size)),
+                                      "detections.json");
+  });
+}
