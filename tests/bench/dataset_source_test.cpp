@@ -1,6 +1,7 @@
 #include "kiln/bench/dataset_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "bench/bench_test_support.h"
 #include "kiln/core/error.h"
@@ -52,6 +53,34 @@ TEST(DatasetSource, AnInfoListResolvesPathsBesideItselfAndNamesAMissingFile) {
       error_of([&] { list_dataset({(dir / "broken.info").string()}, kImageInput); });
   EXPECT_NE(error.find("broken.info' line 2"), std::string::npos) << error;
   EXPECT_NE(error.find("gone.bin' does not exist"), std::string::npos) << error;
+}
+
+TEST(DatasetSource, NonRegularFilesAndJunkLinesAreErrors) {
+  const fs::path dir = fresh_directory("non_regular");
+  write_samples(dir / "in", 1);
+  ASSERT_EQ(::mkfifo((dir / "in" / "f.bin").c_str(), 0600), 0);
+  EXPECT_NE(error_of([&] {
+              list_dataset({(dir / "in").string()}, kImageInput);
+            }).find("f.bin' is a FIFO, not a regular file"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              read_sample(dir / "in" / "f.bin", sample_signature(kImageInput[0]));
+            }).find("is a FIFO"),
+            std::string::npos);
+  write_file_atomically(dir / "dir.info", "0 in 3 2\n");
+  EXPECT_NE(error_of([&] {
+              list_dataset({(dir / "dir.info").string()}, kImageInput);
+            }).find("line 1: sample file '" + (dir / "in").string() + "' is a directory"),
+            std::string::npos);
+  for (const char* junk :
+       {"the quick brown fox\n", "0 in/sample_000.bin 3 two\n", "0 in/sample_000.bin 3 2 1\n"}) {
+    write_file_atomically(dir / "junk.info", junk);
+    EXPECT_NE(error_of([&] {
+                list_dataset({(dir / "junk.info").string()}, kImageInput);
+              }).find("line 1: expected 'index path width height'"),
+              std::string::npos)
+        << junk;
+  }
 }
 
 TEST(DatasetSource, SeveralInputsAreMatchedByStem) {

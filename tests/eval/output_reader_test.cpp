@@ -137,6 +137,32 @@ TEST_F(OutputReaderTest, MalformedOutputsJsonIsAUserError) {
   EXPECT_NE(user_error([&] { OutputDirectory{dir_}; }).find("outputs.json"), std::string::npos);
 }
 
+TEST_F(OutputReaderTest, WrongJsonTypesNameTheEntryAndKey) {
+  for (const char* entry : {R"({"index": 1, "shape": "x"})", R"({"index": 1, "dtype": 3})",
+                            R"({"index": [1]})", R"({"index": 1, "name": {}})"}) {
+    write_text("outputs.json", fmt::format(R"({{"outputs": [{}]}})", entry));
+    const std::string error = user_error([&] { OutputDirectory{dir_}; });
+    EXPECT_NE(error.find("outputs.json"), std::string::npos) << error;
+    EXPECT_NE(error.find("\"outputs\"[0]."), std::string::npos) << error;
+  }
+  write_text("outputs.json", R"({"outputs": [7]})");
+  EXPECT_NE(user_error([&] { OutputDirectory{dir_}; }).find("not an object"), std::string::npos);
+  write_text("outputs.json", R"({"outputs": [], "samples": [1]})");
+  EXPECT_NE(user_error([&] { OutputDirectory{dir_}; }).find("not a name"), std::string::npos);
+}
+
+TEST_F(OutputReaderTest, SamplesListedInOutputsJsonMustAllHaveFiles) {
+  write_text("outputs.json", R"({"outputs": [], "samples": ["a", "b", "c"]})");
+  write_floats("a_1.bin", {1});
+  write_floats("c_1.bin", {1});
+  const OutputDirectory outputs(dir_);
+  const std::string error = user_error([&] { outputs.files(1); });
+  EXPECT_NE(error.find("lacks output 1 of 1 of its 3 samples, the first 'b'"), std::string::npos)
+      << error;
+  write_floats("b_1.bin", {1});
+  EXPECT_EQ(OutputDirectory(dir_).files(1).size(), 3u);
+}
+
 TEST(ParseShapeOption, AcceptsCommasAndRefusesJunk) {
   EXPECT_EQ(parse_shape_option("19,65,129", "--output-shape"), (Shape{19, 65, 129}));
   EXPECT_EQ(parse_shape_option("512x512", "--input-size"), (Shape{512, 512}));

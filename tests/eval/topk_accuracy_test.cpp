@@ -66,6 +66,22 @@ TEST(TopkCounter, LogitsAndProbabilitiesGiveTheSameCounts) {
   EXPECT_EQ(logits.cumulative_hits(), probabilities.cumulative_hits());
 }
 
+TEST(TopkCounter, CountsNonFiniteScores) {
+  TopkCounter counter(1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  counter.add(std::vector<float>{nan, 0.2f, 0.1f}, 1);  // NaN ranks last: label 1 is top-1
+  counter.add(std::vector<float>{0.1f, -inf, inf}, 2);
+  counter.add(std::vector<float>{0.1f, 0.2f, 0.3f}, 0);
+  EXPECT_EQ(counter.non_finite_scores(), 3);
+  EXPECT_EQ(counter.samples_with_non_finite(), 2);
+  EXPECT_EQ(counter.cumulative_hits(), std::vector<std::int64_t>{2});
+  TopkCounter merged(1);
+  merged.merge(counter);
+  EXPECT_EQ(merged.non_finite_scores(), 3);
+  EXPECT_EQ(merged.samples_with_non_finite(), 2);
+}
+
 class TopkDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -89,6 +105,21 @@ class TopkDirectoryTest : public ::testing::Test {
 
   fs::path root_;
 };
+
+TEST_F(TopkDirectoryTest, DuplicateLabelLinesMustAgree) {
+  write_labels("a.JPEG 3\nb.JPEG 1\na.JPEG 3\n");
+  EXPECT_EQ(read_class_labels(root_ / "labels.txt").size(), 2u);
+  write_labels("a.JPEG 3\nb.JPEG 1\na.png 2\n");
+  try {
+    read_class_labels(root_ / "labels.txt");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("line 3: 'a' has class 2, an earlier line gave it class 3"),
+        std::string::npos)
+        << e.what();
+  }
+}
 
 TEST_F(TopkDirectoryTest, HandWorkedFourImages) {
   // Four images, four classes: ranks 0, 1, 2, 3.

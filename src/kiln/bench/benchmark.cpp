@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <latch>
 #include <thread>
 
 #include "kiln/bench/dataset_source.h"
+#include "kiln/bench/input_checks.h"
 #include "kiln/bench/input_spec.h"
 #include "kiln/bench/random_input.h"
 #include "kiln/bench/system_info.h"
@@ -65,10 +67,27 @@ std::vector<Tensor> load_bench_inputs(const std::vector<std::string>& files,
   return tensors;
 }
 
+void check_benchmark_options(const BenchmarkOptions& options) {
+  if (options.streams < 1) throw_user_error("--streams must be at least 1");
+  if (options.iterations < 1 &&
+      !(std::isfinite(options.duration_seconds) && options.duration_seconds > 0)) {
+    throw_user_error("--duration {}: expected a finite number of seconds > 0",
+                     options.duration_seconds);
+  }
+  const int total_threads = options.threads > 0 ? options.threads : logical_cores();
+  // More streams than threads would oversubscribe the cores, and 100000 of them exhaust the
+  // process's threads.
+  if (options.streams > total_threads) {
+    throw_user_error(
+        "--streams {}: at most {}, one per thread (--threads {}, {} logical cores here)",
+        options.streams, total_threads, total_threads, logical_cores());
+  }
+}
+
 std::vector<BatchResult> run_benchmark(const std::filesystem::path& model,
                                        const BenchmarkOptions& options,
                                        const std::function<void(const BatchResult&)>& on_result) {
-  if (options.streams < 1) throw_user_error("--streams must be at least 1");
+  check_benchmark_options(options);
   const int total_threads = options.threads > 0 ? options.threads : logical_cores();
   const int threads_per_stream = std::max(1, total_threads / options.streams);
   auto status = [&](const std::string& text) {
@@ -90,6 +109,7 @@ std::vector<BatchResult> run_benchmark(const std::filesystem::path& model,
     session_options.threads = threads_per_stream;
     std::vector<Session> sessions;
     sessions.push_back(Session::from_onnx(model, session_options));
+    require_model_outputs(sessions[0].outputs().size(), model);
     const std::vector<TensorSignature>& signature = sessions[0].inputs();
     if (!signature.empty() && signature[0].shape.rank() > 0 && signature[0].shape[0] != batch) {
       throw_user_error(

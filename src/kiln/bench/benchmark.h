@@ -47,6 +47,11 @@ struct BatchResult {
   std::size_t peak_rss_bytes = 0;  ///< of the process, up to the end of this batch size
 };
 
+/// A user error for options no sweep can run: fewer than one stream, more streams than threads
+/// (each stream is a thread with its own OpenMP team), a duration that is not finite and > 0.
+/// run_benchmark checks them first; a caller may check before printing anything.
+void check_benchmark_options(const BenchmarkOptions& options);
+
 /// Runs the sweep; `on_result` (optional) sees each batch size's result as soon as it is done.
 std::vector<BatchResult> run_benchmark(
     const std::filesystem::path& model, const BenchmarkOptions& options,

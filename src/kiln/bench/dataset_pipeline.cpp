@@ -119,16 +119,20 @@ DatasetRunReport run_dataset(Session& session, const std::vector<DatasetSample>&
 
   const bool writing = !options.output_dir.empty();
   if (writing) {
-    std::error_code ec;
-    fs::create_directories(options.output_dir, ec);
-    if (ec || !fs::is_directory(options.output_dir)) {
-      throw_user_error("--output '{}': cannot create the directory: {}",
-                       options.output_dir.string(),
-                       ec ? ec.message() : "a file of that name exists");
-    }
-    if (options.resume) check_outputs_manifest(options.output_dir, options.format, output_samples);
+    prepare_output_directory(options.output_dir, options.resume      ? ExistingOutputs::kResume
+                                                 : options.overwrite ? ExistingOutputs::kOverwrite
+                                                                     : ExistingOutputs::kRefuse);
+    OutputsManifest manifest{.model = options.model_name,
+                             .model_sha256 = options.model_sha256,
+                             .settings = options.settings,
+                             .format = options.format,
+                             .outputs = output_samples,
+                             .samples = {}};
+    manifest.samples.reserve(samples.size());
+    for (const DatasetSample& sample : samples) manifest.samples.push_back(sample.stem);
+    if (options.resume) check_outputs_manifest(options.output_dir, manifest);
     // Written first: an output directory that cannot be written fails before any inference.
-    write_outputs_manifest(options.output_dir, options.model_name, options.format, output_samples);
+    write_outputs_manifest(options.output_dir, manifest);
   }
 
   // Samples to run: all, or those --resume finds incomplete.

@@ -25,11 +25,15 @@ struct DatasetProgress {
 };
 
 struct DatasetRunOptions {
-  std::filesystem::path output_dir;  ///< empty: run without writing outputs
-  std::string model_name;            ///< recorded in outputs.json
+  std::filesystem::path output_dir;   ///< empty: run without writing outputs
+  std::string model_name;             ///< recorded in outputs.json
+  std::string model_sha256;           ///< recorded in outputs.json, compared by --resume
+  std::vector<std::string> settings;  ///< see OutputsManifest::settings
   OutputFormat format = OutputFormat::kBin;
   std::size_t queue_capacity = 2;  ///< batches each queue may hold
   bool resume = false;             ///< skip samples whose outputs are all complete
+  /// Without resume: delete an earlier run's outputs in output_dir first (else refuse them).
+  bool overwrite = false;
   /// Checked before each batch is read; once true, batches in flight finish and are written,
   /// then the run ends (Ctrl-C).
   const std::atomic<bool>* stop = nullptr;

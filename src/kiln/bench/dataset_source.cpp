@@ -1,5 +1,7 @@
 #include "kiln/bench/dataset_source.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "kiln/bench/input_checks.h"
 #include "kiln/bench/input_spec.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
@@ -33,7 +36,10 @@ std::vector<DatasetSample> list_directory(const fs::path& dir) {
   std::vector<fs::path> files;
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw_user_error("cannot read directory '{}': {}", dir.string(), ec.message());
-    if (is_tensor_file(it->path()) && !it->is_directory()) files.push_back(it->path());
+    if (!is_tensor_file(it->path()) || it->is_directory(ec)) continue;
+    // A FIFO or device named like a sample would block the read stage forever.
+    require_regular_file(it->path(), fmt::format("dataset file in '{}':", dir.string()));
+    files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   std::vector<DatasetSample> samples;
@@ -56,9 +62,18 @@ std::vector<DatasetSample> list_info(const fs::path& list) {
     std::istringstream fields(line);
     std::string index;
     std::string path_text;
-    if (!(fields >> index >> path_text)) {
+    std::string size_text;
+    std::vector<std::string> sizes;
+    fields >> index >> path_text;
+    while (fields >> size_text) sizes.push_back(size_text);
+    // The index and sizes must be numbers: a line of junk is a parse error, not a path.
+    const auto is_number = [](const std::string& text) {
+      return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (path_text.empty() || !is_number(index) || sizes.size() > 2 ||
+        !std::all_of(sizes.begin(), sizes.end(), is_number)) {
       throw_user_error("'{}' line {}: expected 'index path width height', got '{}'", list.string(),
-                       number, line);
+                       number, line.substr(0, 200));
     }
     fs::path path = path_text;
     if (path.is_relative()) {
@@ -66,11 +81,7 @@ std::vector<DatasetSample> list_info(const fs::path& list) {
       fs::path beside_list = base / path;
       if (fs::exists(beside_list, ec) || !fs::exists(path, ec)) path = std::move(beside_list);
     }
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-      throw_user_error("'{}' line {}: sample file '{}' does not exist", list.string(), number,
-                       path.string());
-    }
+    require_regular_file(path, fmt::format("'{}' line {}: sample file", list.string(), number));
     samples.push_back({path.stem().string(), {std::move(path)}});
   }
   if (samples.empty()) throw_user_error("'{}' lists no samples", list.string());
@@ -81,7 +92,10 @@ std::vector<DatasetSample> list_one(const std::string& source) {
   const fs::path path = source;
   std::error_code ec;
   if (fs::is_directory(path, ec)) return list_directory(path);
-  if (has_extension(path, ".info")) return list_info(path);
+  if (has_extension(path, ".info")) {
+    require_regular_file(path, "--input list");
+    return list_info(path);
+  }
   if (!fs::exists(path, ec)) throw_user_error("--input '{}' does not exist", source);
   throw_user_error("--input '{}': expected a directory of .bin/.npy files or an .info list",
                    source);
@@ -168,6 +182,7 @@ std::vector<DatasetSample> list_dataset(const std::vector<std::string>& specs,
 }
 
 Tensor read_sample(const fs::path& path, const TensorSignature& sample) {
+  require_regular_file(path, "sample");
   const std::size_t expected =
       static_cast<std::size_t>(sample.shape.numel()) * dtype_size(sample.dtype);
   if (has_extension(path, ".npy")) {

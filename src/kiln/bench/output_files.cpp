@@ -120,33 +120,102 @@ nlohmann::json describe_outputs(const std::vector<TensorSignature>& outputs) {
 
 }  // namespace
 
-void write_outputs_manifest(const fs::path& dir, const std::string& model, OutputFormat format,
-                            const std::vector<TensorSignature>& outputs) {
-  const nlohmann::json manifest = {{"model", model},
-                                   {"format", std::string(format_extension(format))},
-                                   {"outputs", describe_outputs(outputs)}};
-  write_file_atomically(dir / "outputs.json", manifest.dump(2) + "\n");
+void write_outputs_manifest(const fs::path& dir, const OutputsManifest& manifest) {
+  const nlohmann::json json = {{"model", manifest.model},
+                               {"model_sha256", manifest.model_sha256},
+                               {"settings", manifest.settings},
+                               {"format", std::string(format_extension(manifest.format))},
+                               {"outputs", describe_outputs(manifest.outputs)},
+                               {"samples", manifest.samples}};
+  write_file_atomically(dir / "outputs.json", json.dump(2) + "\n");
 }
 
-void check_outputs_manifest(const fs::path& dir, OutputFormat format,
-                            const std::vector<TensorSignature>& outputs) {
+void check_outputs_manifest(const fs::path& dir, const OutputsManifest& manifest) {
   const fs::path path = dir / "outputs.json";
   std::error_code ec;
   if (!fs::exists(path, ec)) return;
-  nlohmann::json manifest;
+  nlohmann::json old;
   try {
-    manifest = nlohmann::json::parse(read_file(path));
+    old = nlohmann::json::parse(read_file(path));
   } catch (const nlohmann::json::exception& e) {
     throw_user_error("--resume: '{}' is not valid JSON ({}); remove it or the directory",
                      path.string(), e.what());
   }
-  const std::string wanted_format(format_extension(format));
-  if (manifest.value("format", "") != wanted_format ||
-      manifest.value("outputs", nlohmann::json()) != describe_outputs(outputs)) {
+  if (!old.is_object()) {
+    throw_user_error("--resume: '{}' is not a JSON object; use --overwrite or a new directory",
+                     path.string());
+  }
+  const auto differs = [&](const char* key, const nlohmann::json& wanted) {
+    return !old.contains(key) || old[key] != wanted;
+  };
+  const auto refuse = [&](std::string_view what) {
     throw_user_error(
-        "--resume: '{}' holds outputs of another model or format ({}); use a new --output "
-        "directory",
-        dir.string(), path.string());
+        "--resume: '{}' holds outputs of {} ({}); use --overwrite to replace them or a new "
+        "--output directory",
+        dir.string(), what, path.string());
+  };
+  if (differs("model_sha256", manifest.model_sha256)) {
+    refuse(fmt::format("another model (SHA-256 {}, this is {})",
+                       old.value("model_sha256", nlohmann::json("unrecorded")).dump(),
+                       manifest.model_sha256));
+  }
+  if (differs("settings", manifest.settings)) {
+    refuse(fmt::format("other options ({}, now {})",
+                       old.value("settings", nlohmann::json("unrecorded")).dump(),
+                       nlohmann::json(manifest.settings).dump()));
+  }
+  if (differs("format", std::string(format_extension(manifest.format)))) {
+    refuse("another --outfmt");
+  }
+  if (differs("outputs", describe_outputs(manifest.outputs))) refuse("other model outputs");
+}
+
+bool is_kiln_output_name(const std::string& file_name) {
+  if (file_name == "outputs.json") return true;
+  const fs::path path = file_name;
+  const std::string ext = path.extension().string();
+  if (ext != ".bin" && ext != ".npy" && ext != ".txt") return false;
+  const std::string base = path.stem().string();
+  const std::size_t underscore = base.rfind('_');
+  if (underscore == std::string::npos || underscore == 0 || underscore + 1 == base.size()) {
+    return false;
+  }
+  const std::string index = base.substr(underscore + 1);
+  return index.find_first_not_of("0123456789") == std::string::npos &&
+         index.find_first_not_of('0') != std::string::npos;
+}
+
+void prepare_output_directory(const fs::path& dir, ExistingOutputs existing) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    throw_user_error("--output '{}': cannot create the directory: {}", dir.string(),
+                     ec ? ec.message() : "a file of that name exists");
+  }
+  if (existing == ExistingOutputs::kResume) return;
+  std::vector<fs::path> earlier;
+  fs::directory_iterator it(dir, ec);
+  if (ec)
+    throw_user_error("--output '{}': cannot read the directory: {}", dir.string(), ec.message());
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      throw_user_error("--output '{}': cannot read the directory: {}", dir.string(), ec.message());
+    }
+    if (!it->is_directory(ec) && is_kiln_output_name(it->path().filename().string())) {
+      earlier.push_back(it->path());
+    }
+  }
+  if (earlier.empty()) return;
+  if (existing == ExistingOutputs::kRefuse) {
+    throw_user_error(
+        "--output '{}' already holds {} output file(s) of an earlier run (e.g. '{}'); use "
+        "--resume to finish that run, --overwrite to delete them first, or a new directory",
+        dir.string(), earlier.size(), earlier.front().filename().string());
+  }
+  for (const fs::path& file : earlier) {
+    if (!fs::remove(file, ec) && ec) {
+      throw_user_error("--overwrite: cannot delete '{}': {}", file.string(), ec.message());
+    }
   }
 }
 

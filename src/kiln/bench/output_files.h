@@ -33,14 +33,42 @@ std::string serialize_output(const Tensor& sample, OutputFormat format);
 bool output_is_complete(const std::filesystem::path& path, const TensorSignature& sample,
                         OutputFormat format);
 
-/// Writes `dir/outputs.json` (atomically): model, format and each output's index, name, dtype
-/// and per-sample shape.
-void write_outputs_manifest(const std::filesystem::path& dir, const std::string& model,
-                            OutputFormat format, const std::vector<TensorSignature>& outputs);
+/// What `outputs.json` records: what the files are (format, outputs) and who wrote them (the
+/// model's SHA-256 and the options that decide a sample's outputs), so that `--resume` can
+/// refuse a directory another model or other options wrote, and the samples the run covers, so
+/// that `kiln eval` can tell a missing output from a smaller dataset.
+struct OutputsManifest {
+  std::string model;         ///< the model's file name, for people
+  std::string model_sha256;  ///< of the model file
+  /// The options that change what a sample's outputs are ("--shape image:1,3,224,224",
+  /// "--input data"), in the order given. Batch size and threads are not among them.
+  std::vector<std::string> settings;
+  OutputFormat format = OutputFormat::kBin;
+  std::vector<TensorSignature> outputs;  ///< per-sample signatures
+  std::vector<std::string> samples;      ///< stems, in dataset order
+};
 
-/// For --resume: when `dir/outputs.json` exists it must describe the same format and outputs,
-/// else a user error says that the directory holds another model's outputs.
-void check_outputs_manifest(const std::filesystem::path& dir, OutputFormat format,
-                            const std::vector<TensorSignature>& outputs);
+/// Writes `dir/outputs.json` (atomically): model, SHA-256, settings, format, each output's
+/// index, name, dtype and per-sample shape, and the sample stems.
+void write_outputs_manifest(const std::filesystem::path& dir, const OutputsManifest& manifest);
+
+/// For --resume: when `dir/outputs.json` exists it must name the same model SHA-256, settings,
+/// format and outputs as `manifest`, else a user error says which differs.
+void check_outputs_manifest(const std::filesystem::path& dir, const OutputsManifest& manifest);
+
+/// What to do with a directory that already holds a run's outputs.
+enum class ExistingOutputs {
+  kRefuse,     ///< a user error: a new run would leave stale outputs beside its own
+  kResume,     ///< keep complete outputs (their manifest must match)
+  kOverwrite,  ///< delete kiln's own files (outputs.json, `<stem>_<k>.<ext>`) first
+};
+
+/// True for the names kiln run writes: outputs.json and `<stem>_<k>.{bin,npy,txt}`, k >= 1
+/// (the names eval/output_reader.cpp reads).
+bool is_kiln_output_name(const std::string& file_name);
+
+/// Creates `dir` if needed and applies `existing` to the outputs of an earlier run in it;
+/// files kiln did not write are never touched.
+void prepare_output_directory(const std::filesystem::path& dir, ExistingOutputs existing);
 
 }  // namespace kiln::bench

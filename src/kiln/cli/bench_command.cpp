@@ -9,6 +9,8 @@
 #include "kiln/bench/benchmark_report.h"
 #include "kiln/cli/commands.h"
 #include "kiln/cli/model_options.h"
+#include "kiln/cli/option_checks.h"
+#include "kiln/cli/output_paths.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 #include "kiln/core/progress.h"
@@ -32,16 +34,24 @@ struct BenchCommandOptions {
 };
 
 void bench_model(const BenchCommandOptions& options) {
+  std::vector<CommandPath> inputs = {{"MODEL", options.model.model}};
+  for (const std::string& text : options.inputs) {
+    const std::size_t eq = text.find('=');
+    inputs.push_back({"--input", eq == std::string::npos ? text : text.substr(eq + 1)});
+  }
+  check_outputs_are_not_inputs({{"--summary", options.summary}, {"--markdown", options.markdown}},
+                               inputs);
   bench::BenchmarkOptions bench_options;
   bench_options.batches = options.batches;
   bench_options.warmup = options.warmup;
   bench_options.iterations = options.iterations;
   bench_options.duration_seconds = options.duration;
-  bench_options.threads = options.model.threads;
+  bench_options.session = options.model.session_options();
+  bench_options.threads = bench_options.session.threads;
   bench_options.streams = options.streams;
   bench_options.seed = options.seed;
   bench_options.input_files = options.inputs;
-  bench_options.session = options.model.session_options();
+  bench::check_benchmark_options(bench_options);
   const bool terminal =
       ProgressDisplay::mode_for(stderr, options.quiet) == ProgressDisplay::Mode::kBar;
   if (terminal) {
@@ -92,25 +102,25 @@ void add_bench_command(CLI::App& app) {
   options->model.add_to(*command);
   command->add_option("--batch", options->batches, "batch sizes to sweep, e.g. 1,4,8,16,32,64")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in_range(1, std::numeric_limits<std::int64_t>::max()))
       ->default_str("1");
   command->add_option("--warmup", options->warmup, "untimed runs per stream before timing")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in_range(0))
       ->default_str("2");
   auto* iterations =
       command->add_option("--iterations", options->iterations, "timed runs per stream")
-          ->check(CLI::PositiveNumber);
+          ->check(integer_in_range(1));
   command
       ->add_option("--duration", options->duration,
                    "time each batch size for at least this many seconds (and 3 runs)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_finite())
       ->default_str("5")
       ->excludes(iterations);
   command
       ->add_option("--streams", options->streams,
                    "concurrent sessions sharing one copy of the weights; --threads is split "
-                   "between them")
-      ->check(CLI::PositiveNumber)
+                   "between them (at most one stream per thread)")
+      ->check(integer_in_range(1))
       ->default_str("1");
   command->add_option("--seed", options->seed, "seed of the random inputs");
   command

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "kiln/cli/commands.h"
+#include "kiln/cli/option_checks.h"
+#include "kiln/cli/output_paths.h"
 #include "kiln/core/error.h"
 #include "kiln/eval/coco_evaluation.h"
 #include "kiln/eval/efficientdet_decode.h"
@@ -40,6 +42,17 @@ struct EvalOptions {
   std::string detections_out;
 };
 
+// Nothing eval writes may be a file it reads (`-o labels.txt` would replace the labels).
+void check_written_paths(const EvalOptions& options, const std::string& detections_out = {}) {
+  const std::vector<CommandPath> inputs = {{"outputs argument", options.outputs},
+                                           {"reference argument", options.reference},
+                                           {"--images", options.images}};
+  check_outputs_are_not_inputs({{"--result", options.result}, {"--detections-out", detections_out}},
+                               inputs);
+  check_outputs_are_not_inputs({{"--detections-out", detections_out}},
+                               {{"--result", options.result}});
+}
+
 void finish(const eval::Report& report, const EvalOptions& options,
             std::chrono::steady_clock::time_point start) {
   fmt::print("{}", report.table);
@@ -51,6 +64,7 @@ void finish(const eval::Report& report, const EvalOptions& options,
 
 void run_topk(const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  check_written_paths(options);
   const eval::OutputDirectory outputs(options.outputs);
   const eval::TopkResult result = eval::evaluate_topk(
       outputs, options.reference, {.topn = options.topn, .output_index = options.output_index});
@@ -59,6 +73,7 @@ void run_topk(const EvalOptions& options) {
 
 void run_psnr(const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  check_written_paths(options);
   if (options.luma != "rdn" && options.luma != "bt601") {
     throw_user_error("--luma '{}': expected rdn or bt601", options.luma);
   }
@@ -74,6 +89,7 @@ void run_psnr(const EvalOptions& options) {
 
 void run_miou(const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  check_written_paths(options);
   if (options.labels != "label-ids" && options.labels != "train-ids") {
     throw_user_error("--labels '{}': expected label-ids or train-ids", options.labels);
   }
@@ -102,6 +118,7 @@ void run_coco(const EvalOptions& options) {
           "already a COCO results file",
           options.outputs);
     }
+    check_written_paths(options);
     detections = eval::read_coco_detections(options.outputs);
   } else {
     if (options.decode != "efficientdet") {
@@ -114,18 +131,27 @@ void run_coco(const EvalOptions& options) {
     }
     const Shape size = eval::parse_shape_option(options.input_size, "--input-size");
     if (size.rank() != 2) throw_user_error("--input-size '{}': expected H,W", options.input_size);
+    const std::string detections_path =
+        options.detections_out.empty()
+            ? (std::filesystem::path(options.result).parent_path() / "detections.json").string()
+            : options.detections_out;
+    check_written_paths(options, detections_path);
     eval::EfficientDetOptions decode;
     decode.input_height = static_cast<int>(size[0]);
     decode.input_width = static_cast<int>(size[1]);
     const std::vector<eval::PreparedImage> images = eval::read_prepared_images(options.images);
     const eval::OutputDirectory outputs(options.outputs);
-    detections = eval::decode_efficientdet_outputs(outputs, images, decode);
+    eval::DecodedDetections decoded = eval::decode_efficientdet_outputs(outputs, images, decode);
+    detections = std::move(decoded.detections);
+    if (decoded.non_finite_dropped > 0) {
+      fmt::print(stderr,
+                 "kiln: warning: dropped {} detections with a NaN or infinite score or box in {} "
+                 "of {} images (the model's outputs hold non-finite values)\n",
+                 decoded.non_finite_dropped, decoded.images_with_non_finite, images.size());
+    }
     // Only the decoded images are scored, as effdet's CocoEvaluator sets params.imgIds.
     for (const eval::PreparedImage& image : images) coco.image_ids.push_back(image.image_id);
-    const std::string detections_path =
-        options.detections_out.empty()
-            ? (std::filesystem::path(options.result).parent_path() / "detections.json").string()
-            : options.detections_out;
+
     eval::write_coco_detections(detections_path, detections);
     fmt::print("decoded {} images: {} detections, wrote {}\n", images.size(), detections.size(),
                detections_path);
@@ -157,7 +183,7 @@ void add_eval_command(CLI::App& app) {
     task->add_option("--output-index", options->output_index,
                      "which model output to read (<stem>_<k>, k from 1)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(integer_in_range(1));
   };
 
   CLI::App* topk = add_task(*command, "topk", "Top-1..Top-N accuracy of classification scores",
@@ -165,7 +191,7 @@ void add_eval_command(CLI::App& app) {
                             "label list: '<file name> <class index>' per line (val_label.txt)");
   topk->add_option("--topn", options->topn, "largest N reported")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in_range(1));
   index_option(topk);
   topk->callback([options] { run_topk(*options); });
 
@@ -175,7 +201,7 @@ void add_eval_command(CLI::App& app) {
                "directory of HR images <stem>.png (kiln prep sr's DIR.hr)");
   psnr->add_option("--scale", options->scale, "upscaling factor: pixels shaved off each border")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0));
   psnr->add_option("--luma", options->luma,
                    "Y weights: rdn (RDN reference, 64.738 R) or bt601 (65.738 R)")
       ->capture_default_str();

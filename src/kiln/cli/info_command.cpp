@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "kiln/bench/input_checks.h"
 #include "kiln/cli/commands.h"
 #include "kiln/cli/model_options.h"
 #include "kiln/compiler/model_statistics.h"
@@ -28,6 +29,7 @@ void run_info(const InfoOptions& info_options) {
   const ModelOptions& options = info_options.model;
   const SessionOptions session_options = options.session_options();
   onnx::ImportedModel model = onnx::import_model(options.model, session_options.import);
+  bench::require_model_outputs(model.graph.outputs().size(), options.model);
   // Parameters and the op histogram describe the file as exported; MACs need the shapes that
   // only compilation knows.
   const compiler::ModelStatistics as_imported = compiler::compute_statistics(model.graph);

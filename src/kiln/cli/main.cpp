@@ -1,12 +1,15 @@
 // kiln's entry point: parses the command line, runs one subcommand, and turns every error into
 // one line on stderr with exit code 1 (bad input) or 2 (a bug in kiln).
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "kiln/cli/commands.h"
+#include "kiln/cli/terminal_text.h"
 #include "kiln/core/error.h"
 
 namespace {
@@ -40,9 +43,27 @@ bool reject_unknown_command(const CLI::App& app, int argc, char** argv) {
       best = sub->get_name();
     }
   }
-  std::fprintf(stderr, "kiln: unknown command '%s'%s (see 'kiln --help')\n", given.c_str(),
+  std::fprintf(stderr, "kiln: unknown command '%s'%s (see 'kiln --help')\n",
+               kiln::cli::printable(given).c_str(),
                best.empty() ? "" : ("; did you mean '" + best + "'?").c_str());
   return true;
+}
+
+// The subcommand chain that was parsed, "kiln eval topk", for messages.
+std::string command_path(const CLI::App& app) {
+  std::string path = "kiln";
+  const CLI::App* current = &app;
+  while (true) {
+    const std::vector<const CLI::App*> parsed =
+        current->get_subcommands([](const CLI::App* sub) { return sub->parsed(); });
+    if (parsed.empty()) return path;
+    current = parsed.front();
+    path += " " + current->get_name();
+  }
+}
+
+void print_error(const char* label, const std::string& message) {
+  std::fprintf(stderr, "kiln: %s: %s\n", label, kiln::cli::printable(message).c_str());
 }
 
 }  // namespace
@@ -55,16 +76,30 @@ int main(int argc, char** argv) {
   if (reject_unknown_command(app, argc, argv)) return 1;
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    // Thrown by a command that has already said why it stops (an interrupted run: 130).
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own exit codes (104-109) and two-line text say nothing a script can use: a bad
+    // command line is bad input, one line, exit 1.
+    print_error("error", fmt::format("{} (see '{} --help')", e.what(), command_path(app)));
+    return 1;
   } catch (const kiln::Error& e) {
-    std::fprintf(stderr, "kiln: error: %s\n", e.what());
+    print_error("error", e.what());
     return e.kind() == kiln::ErrorKind::kUser ? 1 : 2;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "kiln: error: out of memory\n");
+    // Sized allocations are checked where they are made; this one was not.
+    print_error("error", fmt::format("out of memory in '{}' (an allocation with no size check)",
+                                     command_path(app)));
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kiln: internal error: %s\n", e.what());
+    print_error("internal error", e.what());
     return 2;
   }
   return 0;

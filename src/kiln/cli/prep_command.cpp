@@ -3,9 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "kiln/cli/commands.h"
+#include "kiln/cli/option_checks.h"
+#include "kiln/cli/output_paths.h"
 #include "kiln/core/error.h"
 #include "kiln/data/prep.h"
 #include "kiln/data/presets.h"
@@ -43,7 +46,7 @@ std::array<int, 2> parse_size(const std::string& text, std::string_view option) 
   std::istringstream in(text);
   int width = 0, height = 0;
   char x = 0;
-  if ((in >> width) && in.eof()) return {width, width};
+  if ((in >> width) && in.eof() && width > 0) return {width, width};
   in.clear();
   in.str(text);
   if ((in >> width >> x >> height) && x == 'x' && in.eof() && width > 0 && height > 0) {
@@ -53,6 +56,9 @@ std::array<int, 2> parse_size(const std::string& text, std::string_view option) 
 }
 
 std::array<double, 3> three_values(const std::vector<double>& values, std::string_view option) {
+  for (double v : values) {
+    if (!std::isfinite(v)) throw_user_error("{} {}: expected finite numbers", option, v);
+  }
   if (values.size() == 1) return {values[0], values[0], values[0]};
   if (values.size() == 3) return {values[0], values[1], values[2]};
   throw_user_error("{} takes 1 or 3 values (one per channel), got {}", option, values.size());
@@ -60,6 +66,9 @@ std::array<double, 3> three_values(const std::vector<double>& values, std::strin
 
 void run_prep(const PrepCommandOptions& o) {
   using namespace kiln::data;
+  check_output_directory(
+      {"-o", o.output},
+      {{"source", o.source}, {"--labels", o.labels}, {"--annotations", o.annotations}});
   PrepOptions options;
   options.task = parse_task(o.task);
   options.source = o.source;
@@ -119,7 +128,7 @@ void run_prep(const PrepCommandOptions& o) {
   options.listing.labels = o.labels;
   options.listing.annotations = o.annotations;
   options.listing.split = o.split;
-  options.threads = o.threads;
+  options.threads = bounded_thread_count(o.threads);
   options.limit = o.limit;
   options.skip_bad = o.skip_bad;
   options.quiet = o.quiet;
@@ -163,7 +172,7 @@ void add_prep_command(CLI::App& app) {
   command
       ->add_option("--resize", o->resize,
                    "imagenet: resize the shorter side to N first (0: no resize)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0));
   command->add_option("--crop", o->crop, "imagenet: center crop N or WIDTHxHEIGHT");
   command->add_option("--size", o->size,
                       "model input size N or WIDTHxHEIGHT (sr: the HR size; coco: the canvas)");
@@ -180,16 +189,16 @@ void add_prep_command(CLI::App& app) {
   command->add_option("--channel-order", o->channel_order, "rgb or bgr");
   command->add_option("--dtype", o->dtype, "float32 (default), float16 or uint8 (raw pixels)");
   command->add_option("--scale", o->scale, "sr: the super-resolution factor")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in_range(1));
   command->add_option("--labels", o->labels,
                       "imagenet: the label list (default: val_label.txt next to the images)");
   command->add_option("--annotations", o->annotations,
                       "coco: the instances json (default: annotations/instances_val2017.json)");
   command->add_option("--split", o->split, "cityscapes: the split folder (default: val)");
   command->add_option("--threads", o->threads, "worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0));
   command->add_option("--limit", o->limit, "prepare only the first N images (sorted by name)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0, std::numeric_limits<std::int64_t>::max()));
   command->add_flag("--skip-bad", o->skip_bad,
                     "go on past unreadable images, listing them in DIR.skipped.txt");
   command->add_flag("--quiet", o->quiet, "no progress display");

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "kiln/bench/dataset_pipeline.h"
+#include "kiln/bench/input_checks.h"
 #include "kiln/bench/input_spec.h"
 #include "kiln/bench/interrupt.h"
 #include "kiln/bench/random_input.h"
@@ -21,6 +22,8 @@
 #include "kiln/bench/system_info.h"
 #include "kiln/cli/commands.h"
 #include "kiln/cli/model_options.h"
+#include "kiln/cli/option_checks.h"
+#include "kiln/cli/output_paths.h"
 #include "kiln/core/file_io.h"
 #include "kiln/core/npy.h"
 #include "kiln/core/progress.h"
@@ -41,6 +44,7 @@ struct RunOptions {
   std::int64_t batch = 0;  ///< 0: the model's own batch (a symbolic batch becomes 1)
   std::string outfmt = "bin";
   bool resume = false;
+  bool overwrite = false;
   std::string summary;
   bool quiet = false;
   std::size_t queue_depth = 2;
@@ -52,6 +56,24 @@ SessionOptions session_options_for(const RunOptions& options) {
   session_options.profile = options.profile;
   if (options.batch > 0) session_options.import.default_batch = options.batch;
   return session_options;
+}
+
+// What the command reads, for the check that nothing it writes is one of them.
+std::vector<CommandPath> command_inputs(const RunOptions& options) {
+  std::vector<CommandPath> inputs = {{"MODEL", options.model.model}};
+  for (const std::string& text : options.inputs) {
+    const std::size_t eq = text.find('=');
+    inputs.push_back({"--input", eq == std::string::npos ? text : text.substr(eq + 1)});
+  }
+  return inputs;
+}
+
+// The options that decide what a sample's outputs are, recorded for --resume.
+std::vector<std::string> output_settings(const RunOptions& options) {
+  std::vector<std::string> settings;
+  for (const std::string& shape : options.model.shapes) settings.push_back("--shape " + shape);
+  for (const std::string& input : options.inputs) settings.push_back("--input " + input);
+  return settings;
 }
 
 std::vector<Tensor> load_inputs(const RunOptions& options, const Session& session) {
@@ -144,6 +166,10 @@ Session compile(const RunOptions& options) {
       options.model.model, compile_ms.count(), session.steps().size(), session.threads(),
       session.constant_bytes() / 1048576.0, session.arena_bytes() / 1048576.0,
       session.scratch_bytes() / 1048576.0);
+  bench::require_model_outputs(session.outputs().size(), options.model.model);
+  if (options.batch > 0 && !session.inputs().empty()) {
+    options.model.check_batch_agrees(options.batch, "--batch", session.inputs()[0].name);
+  }
   return session;
 }
 
@@ -158,9 +184,19 @@ void run_dataset(const RunOptions& options) {
   if (options.resume && options.output_dir.empty()) {
     throw_user_error("--resume needs the --output directory of the interrupted run");
   }
+  if (options.resume && options.overwrite) {
+    throw_user_error("--resume keeps an earlier run's outputs, --overwrite deletes them: give one");
+  }
+  const std::vector<CommandPath> inputs = command_inputs(options);
+  check_outputs_are_not_inputs({{"--summary", options.summary}}, inputs);
   Session session = compile(options);
   const std::vector<bench::DatasetSample> samples =
       bench::list_dataset(options.inputs, session.inputs());
+  std::vector<std::filesystem::path> sample_files;
+  for (const bench::DatasetSample& sample : samples) {
+    sample_files.insert(sample_files.end(), sample.files.begin(), sample.files.end());
+  }
+  check_output_directory({"--output", options.output_dir}, inputs, sample_files);
   if (options.batch > 0 && session.inputs()[0].shape.rank() > 0 &&
       session.inputs()[0].shape[0] != options.batch) {
     throw_user_error(
@@ -188,6 +224,9 @@ void run_dataset(const RunOptions& options) {
   bench::DatasetRunOptions run_options;
   run_options.output_dir = options.output_dir;
   run_options.model_name = std::filesystem::path(options.model.model).filename().string();
+  run_options.model_sha256 = context.model_sha256;
+  run_options.settings = output_settings(options);
+  run_options.overwrite = options.overwrite;
   run_options.format = format;
   run_options.queue_capacity = options.queue_depth;
   run_options.resume = options.resume;
@@ -220,7 +259,8 @@ void run_model(const RunOptions& options) {
     run_dataset(options);
     return;
   }
-  for (const char* dataset_only : {"--outfmt", "--resume", "--summary", "--queue-depth"}) {
+  for (const char* dataset_only :
+       {"--outfmt", "--resume", "--overwrite", "--summary", "--queue-depth"}) {
     if (options.command->count(dataset_only) > 0) {
       throw_user_error("{} applies to runs over a dataset (--input DIR or LIST.info)",
                        dataset_only);
@@ -271,6 +311,7 @@ void run_model(const RunOptions& options) {
           file.begin(), file.end(), [](char c) { return c == '/' || c == ':'; }, '_');
       const std::filesystem::path path =
           std::filesystem::path(options.output_dir) / (file + ".npy");
+      check_outputs_are_not_inputs({{"--output", path}}, command_inputs(options));
       write_npy(path, outputs[i]);
       fmt::print("wrote {}\n", path.string());
     }
@@ -300,24 +341,28 @@ void add_run_command(CLI::App& app) {
       ->add_option("--batch", options->batch,
                    "batch size to compile for (the model needs a dynamic batch dimension); "
                    "a dataset's last partial batch is padded")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in_range(1, std::numeric_limits<std::int64_t>::max()));
   command->add_option("--outfmt", options->outfmt, "dataset output files: bin, npy or txt")
       ->default_str("bin");
   command->add_flag("--resume", options->resume,
-                    "skip samples whose outputs in --output are already complete");
+                    "skip samples whose outputs in --output are already complete (the model "
+                    "and options must be those that wrote them)");
+  command->add_flag("--overwrite", options->overwrite,
+                    "delete an earlier run's outputs in --output first (without it, or --resume, "
+                    "a directory holding them is refused)");
   command->add_option("--summary", options->summary,
                       "write the dataset run's report as JSON to this file");
   command
       ->add_option("--queue-depth", options->queue_depth,
                    "batches each queue between pipeline stages may hold")
-      ->check(CLI::PositiveNumber)
+      ->check(integer_in_range(1))
       ->default_str("2");
   command->add_flag("--quiet", options->quiet, "no progress display");
-  command->add_option("--loop", options->loop, "number of timed runs")->check(CLI::PositiveNumber);
+  command->add_option("--loop", options->loop, "number of timed runs")->check(integer_in_range(1));
   command
       ->add_option("--warmup", options->warmup,
                    "untimed runs before timing (default: 0, or 1 before a dataset)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0));
   command->add_option("--seed", options->seed, "seed of the random input data");
   command->add_flag("--profile", options->profile,
                     "time every node; print a table per op type with the kernels chosen");

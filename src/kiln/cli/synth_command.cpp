@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "kiln/cli/commands.h"
+#include "kiln/cli/option_checks.h"
 #include "kiln/core/error.h"
 #include "kiln/data/synth.h"
 
@@ -20,6 +21,7 @@ struct SynthCommandOptions {
   std::uint64_t seed = 0;
   std::string size;
   int threads = 0;
+  bool overwrite = false;
 };
 
 void run_synth(const SynthCommandOptions& o) {
@@ -28,7 +30,8 @@ void run_synth(const SynthCommandOptions& o) {
   options.output = o.output;
   options.count = o.count;
   options.seed = o.seed;
-  options.threads = o.threads;
+  options.threads = bounded_thread_count(o.threads);
+  options.overwrite = o.overwrite;
   if (!o.size.empty()) {
     if (options.task != data::Task::kCityscapes) throw_user_error("--size is for cityscapes");
     std::istringstream in(o.size);
@@ -57,11 +60,14 @@ void add_synth_command(CLI::App& app) {
   command->add_option("task", o->task, "imagenet, sr, cityscapes or coco")->required();
   command->add_option("-o,--output", o->output, "output directory")->required();
   command->add_option("--count", o->count, "number of images (default 8)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in_range(1));
   command->add_option("--seed", o->seed, "random seed (same seed, same files)");
   command->add_option("--size", o->size, "cityscapes: image size WIDTHxHEIGHT (default 2048x1024)");
   command->add_option("--threads", o->threads, "threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in_range(0));
+  command->add_flag("--overwrite", o->overwrite,
+                    "write into a non-empty directory kiln synth did not write, replacing files "
+                    "of the same names");
   command->callback([o] { run_synth(*o); });
 }
 

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "kiln/core/checked_arithmetic.h"
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
 #include "kiln/core/progress.h"
@@ -37,6 +38,22 @@ fs::path output_sibling(const fs::path& dir, std::string_view suffix) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The largest buffers a worker holds for one image are float planes of the model input (and of
+// the shorter-side resize, at least resize x resize): sized against the tensor limit before any
+// image is read, so --crop 60000 is an error instead of std::bad_alloc or a run that never ends.
+void check_recipe_memory(const InputRecipe& recipe) {
+  const std::int64_t planes[2][3] = {{3, recipe.height, recipe.width},
+                                     {3, recipe.resize_size, recipe.resize_size}};
+  checked_tensor_bytes(
+      planes[0], DType::kFloat32,
+      fmt::format("a {}x{} model input (--crop/--size)", recipe.width, recipe.height));
+  if (recipe.resize_size > 0) {
+    checked_tensor_bytes(
+        planes[1], DType::kFloat32,
+        fmt::format("an image resized to a shorter side of {} (--resize)", recipe.resize_size));
+  }
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -284,6 +301,7 @@ PrepResult PrepRun::run() {
                      options_.output.string());
   }
   validate_recipe(options_.recipe);
+  check_recipe_memory(options_.recipe);
   listing_ = list_dataset(options_.task, options_.source, options_.listing);
   if (options_.limit > 0 && static_cast<std::int64_t>(listing_.samples.size()) > options_.limit) {
     listing_.samples.resize(static_cast<std::size_t>(options_.limit));

@@ -543,6 +543,30 @@ SynthResult synth_coco(const SynthOptions& options) {
   return {options.count, static_cast<int>(annotation_id - 1), json_path};
 }
 
+// Refuses a directory of someone else's files (a real val_label.txt would be replaced without a
+// word), then marks the directory as kiln synth's.
+void claim_output_directory(const SynthOptions& options) {
+  const fs::path& dir = options.output;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw_user_error("-o '{}' is a file, not a directory", dir.string());
+  }
+  if (fs::is_directory(dir, ec) && !options.overwrite && !fs::exists(dir / kSynthMarker, ec)) {
+    fs::directory_iterator it(dir, ec);
+    if (ec) throw_user_error("cannot read '{}': {}", dir.string(), ec.message());
+    if (it != fs::directory_iterator()) {
+      throw_user_error(
+          "-o '{}' is not empty and kiln synth did not write it (it holds '{}'); give a new or "
+          "empty directory, or --overwrite to replace files of the same names",
+          dir.string(), it->path().filename().string());
+    }
+  }
+  make_directories(dir);
+  write_file_atomically(dir / kSynthMarker,
+                        fmt::format("kiln synth {} --count {} --seed {}\n", task_name(options.task),
+                                    options.count, options.seed));
+}
+
 }  // namespace
 
 std::span<const CocoCategory> coco_categories() {
@@ -554,6 +578,7 @@ SynthResult synth_dataset(const SynthOptions& options) {
   if (options.width < 0 || options.height < 0 || options.width > 16384 || options.height > 16384) {
     throw_user_error("--size {}x{} is out of range", options.width, options.height);
   }
+  claim_output_directory(options);
   switch (options.task) {
     case Task::kImagenet:
       return synth_imagenet(options);

@@ -19,7 +19,14 @@ struct SynthOptions {
   std::uint64_t seed = 0;
   int width = 0, height = 0;  ///< cityscapes image size (default 2048x1024); others ignore it
   int threads = 0;            ///< 0: one per core
+  /// Write into a non-empty directory that kiln synth did not write (its files of the same
+  /// names are replaced); without it that is a user error.
+  bool overwrite = false;
 };
+
+/// The file kiln synth leaves in its output directory, so that a rerun may replace its files
+/// while a user's own directory is refused.
+inline constexpr const char* kSynthMarker = ".kiln-synth";
 
 struct SynthResult {
   int images = 0;
@@ -27,7 +34,8 @@ struct SynthResult {
   std::filesystem::path description;  ///< the label list / annotation file / image folder
 };
 
-/// Writes the dataset; the same options give the same files, whatever the thread count.
+/// Writes the dataset; the same options give the same files, whatever the thread count. The
+/// output directory must be new, empty, written by kiln synth before, or `overwrite` given.
 SynthResult synth_dataset(const SynthOptions& options);
 
 /// COCO's 80 object categories: the real ids (1..90 with gaps), names and supercategories.

@@ -220,9 +220,9 @@ std::vector<PreparedImage> read_prepared_images(const std::filesystem::path& pat
       });
 }
 
-std::vector<CocoDetection> decode_efficientdet_outputs(const OutputDirectory& outputs,
-                                                       const std::vector<PreparedImage>& images,
-                                                       const EfficientDetOptions& options) {
+DecodedDetections decode_efficientdet_outputs(const OutputDirectory& outputs,
+                                              const std::vector<PreparedImage>& images,
+                                              const EfficientDetOptions& options) {
   const std::vector<Anchor> anchors =
       generate_efficientdet_anchors(options.input_height, options.input_width);
   const auto A = static_cast<std::int64_t>(anchors.size());
@@ -240,6 +240,7 @@ std::vector<CocoDetection> decode_efficientdet_outputs(const OutputDirectory& ou
     }
   }
   std::vector<std::vector<CocoDetection>> per_image(images.size());
+  std::vector<std::int64_t> non_finite_dropped(images.size());
   FirstFailure failure;
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::size_t i = 0; i < images.size(); ++i) {
@@ -274,7 +275,12 @@ std::vector<CocoDetection> decode_efficientdet_outputs(const OutputDirectory& ou
                                 static_cast<double>(image.height)},
           options);
       for (const Detection& d : detections) {
-        if (d.score < kMinResultScore) break;  // descending scores
+        if (d.score < kMinResultScore) break;  // descending scores (a NaN score goes on)
+        if (!std::isfinite(d.score) || !std::isfinite(d.x) || !std::isfinite(d.y) ||
+            !std::isfinite(d.width) || !std::isfinite(d.height)) {
+          ++non_finite_dropped[i];
+          continue;
+        }
         per_image[i].push_back(
             {image.image_id, d.class_id, {d.x, d.y, d.width, d.height}, d.score});
       }
@@ -283,9 +289,13 @@ std::vector<CocoDetection> decode_efficientdet_outputs(const OutputDirectory& ou
     }
   }
   failure.rethrow_if_failed();
-  std::vector<CocoDetection> all;
-  for (auto& list : per_image) all.insert(all.end(), list.begin(), list.end());
-  return all;
+  DecodedDetections decoded;
+  for (std::size_t i = 0; i < per_image.size(); ++i) {
+    decoded.detections.insert(decoded.detections.end(), per_image[i].begin(), per_image[i].end());
+    decoded.non_finite_dropped += non_finite_dropped[i];
+    if (non_finite_dropped[i] > 0) ++decoded.images_with_non_finite;
+  }
+  return decoded;
 }
 
 }  // namespace kiln::eval

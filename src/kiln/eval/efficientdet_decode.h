@@ -65,11 +65,21 @@ std::vector<PreparedImage> read_prepared_images(const std::filesystem::path& pat
 /// Scores below this are not written as COCO results (effdet's CocoEvaluator stops there).
 inline constexpr double kMinResultScore = 0.001;
 
+/// What decoding a directory of outputs gave.
+struct DecodedDetections {
+  std::vector<CocoDetection> detections;
+  /// Detections dropped because their score or box was NaN or infinite (NaN or inf in the
+  /// model's outputs): COCO results have no such numbers, and JSON cannot hold them.
+  std::int64_t non_finite_dropped = 0;
+  std::int64_t images_with_non_finite = 0;
+};
+
 /// Decodes every image of `images` from `outputs` (class_out = output 1, box_out = output 2,
 /// `<stem>_1` and `<stem>_2`), in parallel, into COCO results: detections with score >=
-/// kMinResultScore, category id = class id, in image order then score order.
-std::vector<CocoDetection> decode_efficientdet_outputs(const OutputDirectory& outputs,
-                                                       const std::vector<PreparedImage>& images,
-                                                       const EfficientDetOptions& options);
+/// kMinResultScore and a finite score and box, category id = class id, in image order then
+/// score order. NaN logits rank below every number (decode_efficientdet's order).
+DecodedDetections decode_efficientdet_outputs(const OutputDirectory& outputs,
+                                              const std::vector<PreparedImage>& images,
+                                              const EfficientDetOptions& options);
 
 }  // namespace kiln::eval

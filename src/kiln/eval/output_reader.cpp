@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "kiln/core/error.h"
 #include "kiln/core/file_io.h"
@@ -69,6 +70,22 @@ Tensor with_shape(Tensor tensor, const std::optional<Shape>& shape,
                      tensor.numel(), source, shape->to_string(), shape->numel());
   }
   return tensor.reshaped(*shape);
+}
+
+// outputs.json's `entry[key]` as T (nullopt when absent); a user error naming the entry and the
+// key when it has another type, instead of the JSON library's own type error.
+template <typename T>
+std::optional<T> json_field(const nlohmann::json& entry, std::size_t position, const char* key,
+                            const char* expected) {
+  if (!entry.contains(key)) return std::nullopt;
+  const nlohmann::json& value = entry[key];
+  try {
+    return value.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    const std::string shown = value.dump();
+    throw_user_error("\"outputs\"[{}].\"{}\" is {}, expected {}", position, key,
+                     shown.size() > 60 ? shown.substr(0, 60) + "..." : shown, expected);
+  }
 }
 
 }  // namespace
@@ -138,19 +155,37 @@ OutputDirectory::OutputDirectory(std::filesystem::path dir) : dir_(std::move(dir
                    if (!json.contains("outputs") || !json["outputs"].is_array()) {
                      throw_user_error("no \"outputs\" list");
                    }
-                   for (const nlohmann::json& entry : json["outputs"]) {
-                     if (!entry.is_object() || !entry.contains("index") ||
-                         !entry["index"].is_number_integer()) {
-                       throw_user_error("an \"outputs\" entry has no integer \"index\"");
+                   const nlohmann::json& list = json["outputs"];
+                   for (std::size_t i = 0; i < list.size(); ++i) {
+                     const nlohmann::json& entry = list[i];
+                     if (!entry.is_object()) {
+                       throw_user_error("\"outputs\"[{}] is {}, not an object", i,
+                                        entry.type_name());
                      }
+                     const auto index = json_field<int>(entry, i, "index", "an integer");
+                     if (!index) throw_user_error("\"outputs\"[{}] has no \"index\"", i);
                      OutputSpec spec;
-                     spec.name = entry.value("name", "");
-                     if (entry.contains("dtype"))
-                       spec.dtype = parse_dtype(entry["dtype"].get<std::string>());
-                     if (entry.contains("shape")) {
-                       spec.shape = Shape(entry["shape"].get<std::vector<std::int64_t>>());
+                     spec.name = json_field<std::string>(entry, i, "name", "a string").value_or("");
+                     if (auto dtype = json_field<std::string>(entry, i, "dtype", "a string")) {
+                       spec.dtype = parse_dtype(*dtype);
                      }
-                     specs_[entry["index"].get<int>()] = std::move(spec);
+                     if (auto dims = json_field<std::vector<std::int64_t>>(entry, i, "shape",
+                                                                           "a list of integers")) {
+                       spec.shape = Shape(std::move(*dims));
+                     }
+                     specs_[*index] = std::move(spec);
+                   }
+                   if (json.contains("samples")) {
+                     if (!json["samples"].is_array()) {
+                       throw_user_error("\"samples\" is {}, not a list of names",
+                                        json["samples"].type_name());
+                     }
+                     for (const nlohmann::json& stem : json["samples"]) {
+                       if (!stem.is_string()) {
+                         throw_user_error("\"samples\" holds {}, not a name", stem.dump());
+                       }
+                       samples_.push_back(stem.get<std::string>());
+                     }
                    }
                  });
   }
@@ -174,7 +209,25 @@ OutputDirectory::OutputDirectory(std::filesystem::path dir) : dir_(std::move(dir
 
 std::vector<OutputFile> OutputDirectory::files(int index) const {
   auto it = files_.find(index);
-  return it == files_.end() ? std::vector<OutputFile>{} : it->second;
+  std::vector<OutputFile> found = it == files_.end() ? std::vector<OutputFile>{} : it->second;
+  if (found.empty() || samples_.empty()) return found;
+  // outputs.json lists the run's samples: evaluating fewer would give a figure for another
+  // dataset without a word.
+  std::set<std::string> stems;
+  for (const OutputFile& file : found) stems.insert(file.stem);
+  std::size_t missing = 0;
+  const std::string* first_missing = nullptr;
+  for (const std::string& stem : samples_) {
+    if (stems.contains(stem)) continue;
+    if (missing++ == 0) first_missing = &stem;
+  }
+  if (missing > 0) {
+    throw_user_error(
+        "'{}' lacks output {} of {} of its {} samples, the first '{}' (an interrupted run? "
+        "finish it with kiln run --resume)",
+        dir_.string(), index, missing, samples_.size(), *first_missing);
+  }
+  return found;
 }
 
 OutputSpec OutputDirectory::spec(int index) const {

@@ -36,7 +36,8 @@ class OutputDirectory {
   explicit OutputDirectory(std::filesystem::path dir);
 
   const std::filesystem::path& path() const { return dir_; }
-  /// The files of output `index`, sorted by stem. Empty when there are none.
+  /// The files of output `index`, sorted by stem. Empty when there are none; a user error when
+  /// outputs.json lists samples and some of them have no file for `index`.
   std::vector<OutputFile> files(int index) const;
   /// outputs.json's entry for output `index`, or a float32 entry without a shape.
   OutputSpec spec(int index) const;
@@ -51,6 +52,7 @@ class OutputDirectory {
   std::filesystem::path dir_;
   bool has_outputs_json_ = false;
   std::map<int, OutputSpec> specs_;
+  std::vector<std::string> samples_;  ///< outputs.json's "samples" (empty without one)
   std::map<int, std::vector<OutputFile>> files_;
 };
 

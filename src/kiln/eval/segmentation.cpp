@@ -121,6 +121,17 @@ SegmentationResult evaluate_segmentation(const OutputDirectory& outputs,
           throw_user_error("'{}' has {} classes, '{}' has {}: class counts disagree",
                            files[i].path.string(), shape[0], files[0].path.string(), classes);
         }
+        // The reference's argmax (torch/numpy) takes NaN as the largest value and bilinear
+        // weights turn inf into NaN, so such logits give the score of an arbitrary class (all
+        // NaN: class 0 everywhere). Refused, counted, rather than scored.
+        const auto values = logits.span<float>();
+        const auto non_finite =
+            std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+        if (non_finite > 0) {
+          throw_user_error(
+              "'{}' holds {} NaN or infinite logits of {}; mIoU of such outputs is meaningless",
+              files[i].path.string(), non_finite, values.size());
+        }
         data::Image label = data::decode_image(label_paths[i], data::ColorMode::kUnchanged);
         if (label.channels != 1) {
           throw_user_error("'{}' has {} channels; label images are 1-channel (gray or palette)",

@@ -42,6 +42,10 @@ TopkCounter::TopkCounter(int topn) : topn_(topn), hits_at_rank_(static_cast<std:
 
 void TopkCounter::add(std::span<const float> scores, std::int64_t label) {
   ++samples_;
+  const auto non_finite =
+      std::count_if(scores.begin(), scores.end(), [](float s) { return !std::isfinite(s); });
+  non_finite_scores_ += non_finite;
+  if (non_finite > 0) ++samples_with_non_finite_;
   const std::int64_t rank = label_rank(scores, label);
   if (rank < topn_) ++hits_at_rank_[static_cast<std::size_t>(rank)];
 }
@@ -49,6 +53,8 @@ void TopkCounter::add(std::span<const float> scores, std::int64_t label) {
 void TopkCounter::merge(const TopkCounter& other) {
   KILN_CHECK(other.topn_ == topn_, "merging counters of top {} and top {}", other.topn_, topn_);
   samples_ += other.samples_;
+  non_finite_scores_ += other.non_finite_scores_;
+  samples_with_non_finite_ += other.samples_with_non_finite_;
   for (std::size_t r = 0; r < hits_at_rank_.size(); ++r) hits_at_rank_[r] += other.hits_at_rank_[r];
 }
 
@@ -88,7 +94,12 @@ std::unordered_map<std::string, std::int64_t> read_class_labels(const std::files
     }
     std::string_view name = line.substr(0, space);
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    labels[std::filesystem::path(std::string(name)).stem().string()] = label;
+    const std::string stem = std::filesystem::path(std::string(name)).stem().string();
+    const auto [it, inserted] = labels.try_emplace(stem, label);
+    if (!inserted && it->second != label) {
+      throw_user_error("'{}' line {}: '{}' has class {}, an earlier line gave it class {}",
+                       path.string(), line_number, stem, label, it->second);
+    }
   }
   if (labels.empty()) throw_user_error("label file '{}' has no labels", path.string());
   return labels;
@@ -152,6 +163,8 @@ TopkResult evaluate_topk(const OutputDirectory& outputs, const std::filesystem::
   result.classes = classes;
   result.label_offset = label_offset;
   result.cumulative_hits = total.cumulative_hits();
+  result.non_finite_scores = total.non_finite_scores();
+  result.samples_with_non_finite = total.samples_with_non_finite();
   result.cumulative_hits.resize(
       static_cast<std::size_t>(std::min<std::int64_t>(options.topn, classes)));
   for (std::int64_t hits : result.cumulative_hits) {
@@ -179,6 +192,17 @@ Report make_topk_report(const TopkResult& result) {
                                 result.cumulative_hits[n], result.images);
   }
   metrics["cumulative_hits"] = result.cumulative_hits;
+  metrics["non_finite_scores"] = result.non_finite_scores;
+  metrics["samples_with_non_finite_scores"] = result.samples_with_non_finite;
+  if (result.non_finite_scores > 0) {
+    report.rows.push_back(
+        {"Non-finite scores",
+         fmt::format("{} in {} images", result.non_finite_scores, result.samples_with_non_finite)});
+    report.table += fmt::format(
+        "  warning: {} NaN or infinite scores in {} of {} images (ranked as np.argsort(-scores) "
+        "ranks them: NaN last)\n",
+        result.non_finite_scores, result.samples_with_non_finite, result.images);
+  }
   report.metrics_json = metrics.dump();
   return report;
 }

@@ -27,17 +27,24 @@ class TopkCounter {
   /// Merges another counter's counts (for parallel accumulation).
   void merge(const TopkCounter& other);
   std::int64_t samples() const { return samples_; }
+  /// NaN and infinite scores seen, and the samples holding any: they rank as the reference's
+  /// np.argsort(-scores) ranks them (NaN after every number, +inf first), and are reported.
+  std::int64_t non_finite_scores() const { return non_finite_scores_; }
+  std::int64_t samples_with_non_finite() const { return samples_with_non_finite_; }
   /// hits[n - 1]: samples whose label is within the top n (cumulative over n).
   std::vector<std::int64_t> cumulative_hits() const;
 
  private:
   int topn_;
   std::int64_t samples_ = 0;
+  std::int64_t non_finite_scores_ = 0;
+  std::int64_t samples_with_non_finite_ = 0;
   std::vector<std::int64_t> hits_at_rank_;  // hits_at_rank_[r]: label ranked exactly r
 };
 
 /// ImageNet-style label list: "<file name> <class index>" per line (val_label.txt). Keys are the
-/// file names without their extension (the sample stems of `kiln prep`).
+/// file names without their extension (the sample stems of `kiln prep`). Two lines for one stem
+/// are a user error naming both line numbers (the same class twice is harmless and accepted).
 std::unordered_map<std::string, std::int64_t> read_class_labels(const std::filesystem::path& path);
 
 struct TopkOptions {
@@ -53,6 +60,8 @@ struct TopkResult {
   std::int64_t label_offset = 0;
   std::vector<std::int64_t> cumulative_hits;  ///< min(topn, classes) entries
   std::vector<double> accuracy;               ///< cumulative_hits / images
+  std::int64_t non_finite_scores = 0;         ///< NaN or infinite scores, all samples
+  std::int64_t samples_with_non_finite = 0;
 };
 
 /// Top-N accuracy over every output file of `outputs` against `labels_path`. Every output needs
